@@ -1,0 +1,5 @@
+"""Allow ``python -m athar``."""
+
+from athar.cli import main
+
+main()

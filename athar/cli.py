@@ -1,0 +1,24 @@
+"""The ``athar`` command: builds settings once and hands them to each command group."""
+
+from __future__ import annotations
+
+import click
+
+from athar import __version__
+from athar.cli_db import register as register_db
+from athar.cli_etl import register as register_etl
+from athar.cli_gazetteer import register as register_gazetteer
+from db.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="athar")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """athar: incidents, places, control zones and tiles for documenting civilian harm in Syria."""
+    ctx.obj = Settings()
+
+
+register_db(main)
+register_gazetteer(main)
+register_etl(main)

@@ -1,0 +1,41 @@
+"""Runtime settings shared by every entry point.
+
+Settings are read once by the CLI or the API app factory and passed down as an object;
+no module in the project reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (prefix ``ATHAR_``) or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="ATHAR_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "ATHAR_DATABASE_URL"),
+        description="SQLAlchemy URL of an existing PostGIS database; replaces the embedded one.",
+    )
+    home: Path = Field(
+        default=Path(".athar"),
+        description="Project state directory: embedded cluster, caches, PMTiles archives.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API listens on.")
+    port: int = Field(default=8000, description="Port the API listens on.")
+    pg_user: str = Field(
+        default="postgres",
+        description="Unprivileged OS user that owns the embedded cluster when run as root.",
+    )
+    statement_timeout_ms: int = Field(
+        default=15000, description="PostgreSQL statement_timeout for API connections."
+    )
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home.resolve()
