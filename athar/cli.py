@@ -8,6 +8,7 @@ from athar import __version__
 from athar.cli_db import register as register_db
 from athar.cli_etl import register as register_etl
 from athar.cli_gazetteer import register as register_gazetteer
+from athar.cli_load import register as register_load
 from db.settings import Settings
 
 
@@ -22,3 +23,4 @@ def main(ctx: click.Context) -> None:
 register_db(main)
 register_gazetteer(main)
 register_etl(main)
+register_load(main)

@@ -1,0 +1,64 @@
+"""The FastAPI application factory: settings in, a configured app out.
+
+The engine is created here, once per app, and closed on shutdown; routers reach it through
+``request.app.state`` so tests can hand in an engine bound to their own database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.errors import install_problem_handlers
+from api.routers import health
+from db.engine import database_url, make_engine, make_session_factory
+from db.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+    owns_engine = engine is None
+    if engine is None:
+        engine = make_engine(
+            database_url(settings),
+            application_name="athar-api",
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="athar",
+        version=version("athar"),
+        description=(
+            "Geospatial incident database and tile API for documenting civilian harm in Syria. "
+            "Errors are application/problem+json."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    def landing() -> dict[str, object]:
+        return {
+            "name": "athar",
+            "links": [
+                {"rel": "service-doc", "href": "/docs"},
+                {"rel": "service-desc", "href": "/openapi.json"},
+                {"rel": "health", "href": "/health"},
+            ],
+        }
+
+    return app

@@ -1,0 +1,32 @@
+"""``athar load``: put the bundled reference and sample data into the database, idempotently.
+
+``make run`` calls it on every start, so each step must be cheap when nothing changed.
+"""
+
+from __future__ import annotations
+
+import click
+
+from db.settings import Settings
+
+
+@click.command("load")
+@click.pass_obj
+def load(settings: Settings) -> None:
+    """Load bundled reference data (party taxonomy) into the database."""
+    from db.engine import database_url, make_engine, make_session_factory, transaction
+    from db.parties import load_party_taxonomy
+    from db.reference import sync_parties
+
+    engine = make_engine(database_url(settings))
+    sessions = make_session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            parties = sync_parties(session, load_party_taxonomy())
+        click.echo(f"reference data: {parties} parties")
+    finally:
+        engine.dispose()
+
+
+def register(main: click.Group) -> None:
+    main.add_command(load)

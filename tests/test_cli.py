@@ -1,0 +1,65 @@
+"""The ``athar`` command line: database commands, migrations and reference data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from athar.cli import main
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in ("db", "migrate", "serve", "load", "gazetteer", "etl"):
+        assert command in result.output
+
+
+def test_db_status_reports_a_reachable_migrated_database(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["db", "status"], env={"DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    state = json.loads(result.output)
+    assert state["reachable"] is True
+    assert state["revision"] == state["head"]
+
+
+def test_db_status_fails_on_unreachable_database() -> None:
+    url = "postgresql+psycopg://nobody:x@127.0.0.1:9/none"
+    result = CliRunner().invoke(main, ["db", "status"], env={"DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert json.loads(result.output)["reachable"] is False
+
+
+def test_migrate_and_load_are_idempotent(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    for command in (["migrate"], ["migrate"], ["load"], ["load"]):
+        result = CliRunner().invoke(main, command, env={"DATABASE_URL": url})
+        assert result.exit_code == 0, result.output
+
+
+def test_db_url_points_to_embedded_cluster_unless_database_url_set(engine: Engine) -> None:
+    result = CliRunner().invoke(main, ["db", "url"], env={"DATABASE_URL": "postgres://u:p@h/d"})
+    assert result.output.strip() == "postgresql+psycopg://u:p@h/d"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the embedded cluster targets Linux")
+def test_embedded_cluster_runs_unprivileged(settings) -> None:  # type: ignore[no-untyped-def]
+    from db.cluster import EmbeddedCluster
+
+    cluster = EmbeddedCluster(settings)
+    if settings.database_url:
+        pytest.skip("DATABASE_URL replaces the embedded cluster")
+    status = cluster.status()
+    assert status["running"] is True
+    pid_line = (cluster.data_dir / "postmaster.pid").read_text().splitlines()[0]
+    owner = subprocess.run(
+        ["ps", "-o", "user=", "-p", pid_line], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert owner != "root"
+    assert (cluster.socket_dir / f".s.PGSQL.{status['port']}").exists()
