@@ -1,0 +1,577 @@
+"""Assemble incidents from a report's paragraphs.
+
+An incident is anchored on a sentence that dates harm to a day ("On Friday, March 12, 2021,
+a landmine ... exploded"). The first anchor of a paragraph is its main incident and owns the
+paragraph's other sentences (the victim's introduction before it, the damage and the
+control statement after it); later anchors in the same paragraph ("Also, the hospital was
+damaged by airstrikes ... on Sunday, January 21") are incidents of their own that inherit
+what they do not say (place, attacker) from the main one.
+
+Fields are filled from the nearest text that states them: the anchor sentence, then the
+rest of the incident's text, then the introduction, then the section heading (reports
+group incidents under headings such as "Killings by unidentified parties").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from etl.report import lookups
+from etl.report.dates import (
+    SAME_DAY,
+    DateMention,
+    Period,
+    death_date,
+    find_dates,
+    find_time,
+    is_context_date,
+)
+from etl.report.model import EVIDENCE_MAX_CHARS, ControlObservation, Incident, ReviewItem
+from etl.report.numbers import extract_counts
+from etl.report.parties import (
+    AMBIGUOUS,
+    UNKNOWN_CODES,
+    ControlStatement,
+    PartyMention,
+    category_of,
+    find_control_statements,
+    find_parties,
+    mask_spans,
+)
+from etl.report.places import (
+    GOVERNORATES,
+    PlaceMention,
+    context_after,
+    find_governorates,
+    find_places,
+    governorate_name,
+    resolve_place,
+)
+from etl.report.segment import Paragraph, Sentence
+
+HARM = re.compile(
+    r"\b(?:killed|killing|kill|died|dying|death|deaths|dead|shot|injur\w*|wound\w*|explo\w+"
+    r"|fired|shell\w*|bomb\w*|airstrikes?|targeted|targeting|struck|damaged|destroyed|drown\w*"
+    r"|massacre|tortur\w*|burned|attack\w*|detonated|capsized)\b",
+    re.IGNORECASE,
+)
+_CAPTION_END = re.compile(
+    r"[-–—]\s*(?:\w+\s+)?(?:January|February|March|April|May|June|July|August|September"
+    r"|October|November|December)\s+\d{1,2},\s+\d{4}\s*(?:©.*)?$"
+)
+_QUOTE_START = re.compile(r"^[\"“‘«]")
+_CIVIL_REGISTRY = re.compile(
+    r"\bregistered\b[^.]{0,60}\b(?:civil\s+registry|records)\b", re.IGNORECASE
+)
+_KILL_WORDS = re.compile(
+    r"\b(?:killed|killing|died|dying|death|dead|drowned|massacre|shot\s+dead|tortured\s+to\s+death)\b",
+    re.IGNORECASE,
+)
+_MASSACRE = re.compile(r"\bmassacres?\b", re.IGNORECASE)
+_REFERS_BACK = re.compile(r"\bthe\s+same\s+(?:warplanes|forces|aircraft|artillery|party)\b", re.I)
+_SECONDARY_LEAD = re.compile(
+    r"^(?:also|it\s+should\s+be\s+noted|in\s+addition|previously|earlier|furthermore)\b", re.I
+)
+_INJURY_CLAUSE = re.compile(
+    r"\b(?:injur\w*|wound\w*)\b[^.;]{0,80}|\bincluding\s+(?:\w+\s+){0,3}of\s+the\s+\w+['’]s\b",
+    re.I,
+)
+_NUMBERED_HEADING = re.compile(r"^(?:[-•➤]\s*)?(?:[A-Z]|[IVX]+|\d{1,2})\s*[.)]\s+\S")
+_UNKNOWN_HINTS = [
+    ("landmine_unknown", re.compile(r"\blandmines?\b", re.I)),
+    ("gunfire_unknown", re.compile(r"\bgunfire\b|\bshooting", re.I)),
+    ("bombing_unknown", re.compile(r"\bbombings?\b|\bexplosions?\b|\bwar\s+remnants\b", re.I)),
+    ("killing_unknown", re.compile(r"\bkillings?\s+by\b|\bkilling\s+by\s+unknown", re.I)),
+]
+_UNKNOWN_WORDS = re.compile(r"\b(?:unknown|unidentified|not\s+(?:yet\s+)?been\s+identified)\b", re.I)
+_WEAPON_UNKNOWN_SUBCATEGORY = {
+    "landmine": "landmine_unknown",
+    "erw": "bombing_unknown",
+    "ied": "bombing_unknown",
+    "car_bomb": "bombing_unknown",
+    "gunfire": "gunfire_unknown",
+}
+_SPECIFIC_WEAPONS = ("torture", "drowning", "cluster_munition", "landmine", "erw", "car_bomb", "ied")
+
+
+@dataclass
+class SectionState:
+    """What the headings above the current paragraph say about the incidents under them."""
+
+    party_code: str | None = None
+
+
+@dataclass
+class PlaceMemory:
+    """What the report said about a place anywhere: its context, governorate and controller."""
+
+    context: dict[str, str] = field(default_factory=dict)
+    governorate: dict[str, str] = field(default_factory=dict)
+    control: dict[str, ControlStatement] = field(default_factory=dict)
+
+
+def place_key(text: str) -> str:
+    """A spelling-tolerant key for a place name: no type words, articles or punctuation."""
+    words = re.sub(r"[^a-z ]+", " ", text.lower().replace("’", "").replace("'", "")).split()
+    drop = {"village", "town", "city", "camp", "idp", "idps", "neighborhood", "neighbourhood",
+            "area", "district", "the", "al", "el", "of", "subdistrict", "county", "region"}
+    return "".join(w for w in words if w not in drop)
+
+
+def is_heading(paragraph: Paragraph) -> bool:
+    text = paragraph.text.strip()
+    if len(text) <= 120 and not text.endswith((".", "”", '"')) and not find_dates(text, None):
+        return True
+    if text.endswith(":") and len(text) <= 400:
+        return True
+    return bool(_NUMBERED_HEADING.match(text) and len(text) <= 120)
+
+
+def heading_party(text: str) -> str | None:
+    """The party a heading announces, with unknown perpetrators narrowed by kind."""
+    if _UNKNOWN_WORDS.search(text):
+        for code, pattern in _UNKNOWN_HINTS:
+            if pattern.search(text):
+                return code
+    mentions = [m for m in find_parties(text) if m.code not in UNKNOWN_CODES]
+    return mentions[0].code if mentions else None
+
+
+def _skip_paragraph(paragraph: Paragraph) -> bool:
+    text = paragraph.text
+    if _QUOTE_START.match(text) or text.startswith(("↑", "👁")):
+        return True
+    return bool(len(text) < 400 and _CAPTION_END.search(text))
+
+
+@dataclass
+class Anchor:
+    sentence: Sentence
+    date: DateMention
+    secondary: bool
+
+
+def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
+    anchors: list[Anchor] = []
+    for index, sentence in enumerate(paragraph.sentences):
+        dates = [d for d in find_dates(sentence.text, period)
+                 if not is_context_date(sentence.text, d)]
+        if dates:
+            chosen = death_date(sentence.text, period) or dates[0]
+            anchors.append(Anchor(sentence, chosen, secondary=bool(anchors)))
+            continue
+        if anchors and SAME_DAY.search(sentence.text) and _MASSACRE.search(sentence.text):
+            anchors.append(Anchor(sentence, anchors[0].date, secondary=True))
+        del index
+    # A later anchor that does not read as an aside ("Also, ...", "the same warplanes") is a
+    # sentence of its own incident only when it names its own harm.
+    return anchors
+
+
+def _sentences_text(sentences: list[Sentence]) -> str:
+    return " ".join(s.text for s in sentences)
+
+
+def _weapon(text: str) -> str | None:
+    specific = lookups.first_in_order(
+        [row for row in lookups.WEAPONS if row[0] in _SPECIFIC_WEAPONS], text
+    )
+    if specific:
+        return specific
+    found = lookups.first_code([row for row in lookups.WEAPONS if row[0] not in _SPECIFIC_WEAPONS],
+                               text)
+    return found[0] if found else None
+
+
+def _perpetrator(texts: list[str]) -> PartyMention | None:
+    for text in texts:
+        masked = mask_spans(text, [(c.start, c.end) for c in find_control_statements(text)])
+        mentions = find_parties(masked)
+        if mentions:
+            return mentions[0]
+    return None
+
+
+def _victim_categories(text: str) -> list[str]:
+    cleaned = _INJURY_CLAUSE.sub(" ", text)
+    return lookups.all_codes(lookups.VICTIM_CATEGORIES, cleaned)
+
+
+def _facility(text: str, weapon: str | None) -> str | None:
+    if weapon in {"torture", "drowning"}:
+        return None
+    found = lookups.first_code(lookups.FACILITIES, text)
+    if not found:
+        return None
+    code = found[0]
+    if code == "camp" and weapon in {"gunfire", None}:
+        # People shot inside a camp are not an attack on the camp.
+        return None
+    return code
+
+
+def _pick_place(
+    anchor_text: str, following: str, intro: str, weapon: str | None
+) -> tuple[PlaceMention | None, str]:
+    """The place where harm happened, and the text it was found in."""
+    ordered = [anchor_text, following, intro]
+    if weapon == "torture":
+        # Deaths in detention happen where the prisoner was held, not where the family heard.
+        for text in ordered:
+            for mention in find_places(text):
+                if mention.type_word and mention.type_word.lower() == "prison":
+                    return mention, text
+                before = text[max(0, mention.start - 60):mention.start]
+                if re.search(r"\b(?:detention\s+(?:center|centre)|branch|prison)\s+in\s+$", before,
+                             re.I):
+                    return mention, text
+    for text in ordered:
+        for mention in find_places(text):
+            if mention.role == "harm":
+                return mention, text
+    for role in ("arrest", "origin", "destination"):
+        for text in ordered:
+            for mention in find_places(text):
+                if mention.role == role and not mention.abroad:
+                    return mention, text
+    return None, ""
+
+
+def _governorate_for(
+    mention: PlaceMention, text: str, context: str | None, paragraph_text: str
+) -> str | None:
+    if context:
+        stated = find_governorates(context)
+        if stated:
+            return stated[0].name
+        if re.search(r"\bof\s+the\s+governorate\b|\bthe\s+governorate\b", context):
+            earlier = find_governorates(paragraph_text[: paragraph_text.find(mention.text)])
+            if earlier:
+                return earlier[-1].name
+    own = governorate_name(mention.name) if mention.type_word and \
+        mention.type_word.lower() == "city" else None
+    return own
+
+
+def build_incidents(
+    paragraphs: list[Paragraph],
+    period: Period | None,
+    source_name: str | None,
+    review: list[ReviewItem],
+    observations: list[ControlObservation],
+    warnings: list[str],
+) -> list[Incident]:
+    section = SectionState()
+    memory = PlaceMemory()
+    # First pass: what the report says about places anywhere (context, control).
+    for paragraph in paragraphs:
+        _remember_places(paragraph, memory, period, observations)
+
+    incidents: list[Incident] = []
+    for paragraph in paragraphs:
+        if _skip_paragraph(paragraph):
+            continue
+        anchors = find_anchors(paragraph, period)
+        if not anchors:
+            if is_heading(paragraph):
+                section.party_code = heading_party(paragraph.text)
+            continue
+        primary: Incident | None = None
+        secondary_sentences = {id(a.sentence) for a in anchors if a.secondary}
+        for anchor in anchors:
+            index = paragraph.sentences.index(anchor.sentence)
+            intro = list(paragraph.sentences[:index]) if not anchor.secondary else []
+            if anchor.secondary:
+                following: list[Sentence] = []
+            else:
+                following = [s for s in paragraph.sentences[index + 1:]
+                             if id(s) not in secondary_sentences]
+            incident_text = _sentences_text([anchor.sentence, *following])
+            if not HARM.search(incident_text):
+                continue
+            if _CIVIL_REGISTRY.search(anchor.sentence.text):
+                review.append(_review("death known only from a civil-registry entry; no place or "
+                                      "date of death stated", anchor.sentence))
+                continue
+            incident = _build_one(
+                anchor, intro, following, paragraph, section, memory, source_name,
+                primary if anchor.secondary else None,
+            )
+            if incident is None:
+                review.append(_review("dated harm but no place could be identified",
+                                      anchor.sentence))
+                continue
+            incidents.append(incident)
+            if not anchor.secondary:
+                primary = incident
+    merged = _merge_duplicates(incidents)
+    if len(merged) < len(incidents):
+        warnings.append(f"merged {len(incidents) - len(merged)} repeated incident(s)")
+    return merged
+
+
+def _review(reason: str, sentence: Sentence) -> ReviewItem:
+    return ReviewItem(reason=reason, text=sentence.text[:500], span_start=sentence.start,
+                      span_end=sentence.end)
+
+
+def _remember_places(
+    paragraph: Paragraph, memory: PlaceMemory, period: Period | None,
+    observations: list[ControlObservation],
+) -> None:
+    for sentence in paragraph.sentences:
+        places = find_places(sentence.text)
+        for mention in places:
+            key = place_key(mention.name)
+            context = context_after(sentence.text, mention.end)
+            if context and key not in memory.context:
+                memory.context[key] = context
+                governorates = find_governorates(context)
+                if governorates:
+                    memory.governorate.setdefault(key, governorates[0].name)
+        statements = find_control_statements(sentence.text)
+        if not statements:
+            continue
+        dates = find_dates(sentence.text, period) or find_dates(paragraph.text, period)
+        for statement in statements:
+            before = [p for p in places if p.end <= statement.start]
+            subject = before[-1] if before else None
+            if subject is None:
+                # "The area was under the control of X": the area of the paragraph's last place.
+                earlier = find_places(paragraph.text[: paragraph.text.find(sentence.text)])
+                subject = earlier[-1] if earlier else None
+            if subject is not None:
+                memory.control.setdefault(place_key(subject.name), statement)
+            span = paragraph.original_span(
+                sentence.local_start + statement.start, sentence.local_start + statement.end
+            )
+            observations.append(
+                ControlObservation(
+                    date=dates[0].value if dates else (period.label if period else None),
+                    place_text=subject.text if subject else None,
+                    governorate=None,
+                    force_text=statement.force_text,
+                    force_categories=list(statement.codes),
+                    span_start=span[0],
+                    span_end=span[1],
+                )
+            )
+
+
+def _build_one(
+    anchor: Anchor,
+    intro: list[Sentence],
+    following: list[Sentence],
+    paragraph: Paragraph,
+    section: SectionState,
+    memory: PlaceMemory,
+    source_name: str | None,
+    primary: Incident | None,
+) -> Incident | None:
+    anchor_text = anchor.sentence.text
+    following_text = _sentences_text(following)
+    intro_text = _sentences_text(intro)
+    incident_text = " ".join(t for t in (anchor_text, following_text) if t)
+
+    weapon = _weapon(anchor_text) or _weapon(following_text)
+    if weapon is None and primary is not None:
+        weapon = primary.weapon if _REFERS_BACK.search(anchor_text) else None
+
+    mention, found_in = _pick_place(anchor_text, following_text, intro_text, weapon)
+    incident = Incident(date=anchor.date.value, date_precision=anchor.date.precision,
+                        place_text="", source_name=source_name)
+    if mention is None:
+        if primary is None:
+            return None
+        incident = replace(primary, date=anchor.date.value, date_precision=anchor.date.precision,
+                           victim_categories=[], controlling_force=None,
+                           controlling_force_categories=[], killed_total=None,
+                           killed_children=None, killed_women=None, injured=None,
+                           massacre=False, facility=None, time=None)
+    else:
+        _fill_place(incident, mention, found_in, paragraph.text, memory)
+
+    incident.time = find_time(anchor_text)
+    incident.weapon = weapon
+
+    # Attacker.
+    perpetrator = _perpetrator([anchor_text])
+    if perpetrator is None and primary is not None and _REFERS_BACK.search(anchor_text):
+        incident.perpetrator = primary.perpetrator
+        incident.perpetrator_category = primary.perpetrator_category
+        incident.perpetrator_subcategory = primary.perpetrator_subcategory
+    else:
+        if perpetrator is None:
+            perpetrator = _perpetrator(list(reversed([s.text for s in intro])) + [following_text])
+        _fill_perpetrator(incident, perpetrator, section, weapon, incident_text)
+
+    # Casualties.
+    counts = extract_counts(anchor_text)
+    if counts.killed_total is None and following_text:
+        more = extract_counts(following_text)
+        counts.killed_total = more.killed_total
+        counts.killed_children = more.killed_children
+        counts.killed_women = more.killed_women
+        counts.injured = counts.injured if counts.injured is not None else more.injured
+    elif counts.injured is None and following_text:
+        counts.injured = extract_counts(following_text).injured
+    if counts.killed_total == 1 and counts.killed_children is None and \
+            counts.killed_women is None and intro_text:
+        _victim_from_intro(intro_text, anchor_text, counts)
+    incident.killed_total = counts.killed_total
+    incident.killed_children = counts.killed_children
+    incident.killed_women = counts.killed_women
+    incident.injured = counts.injured
+    incident.massacre = bool(
+        (counts.killed_total is not None and counts.killed_total >= 5)
+        or _MASSACRE.search(incident_text)
+    )
+
+    if _KILL_WORDS.search(incident_text):
+        incident.victim_categories = _victim_categories(" ".join((intro_text, incident_text)))
+    facility = _facility(incident_text, weapon)
+    if facility is None and primary is not None and not SAME_DAY.search(anchor_text):
+        facility = primary.facility
+    incident.facility = facility
+
+    statements = find_control_statements(incident_text)
+    if not statements and mention is not None and not anchor.secondary:
+        remembered = memory.control.get(place_key(mention.name))
+        statements = [remembered] if remembered else []
+    if statements:
+        incident.controlling_force = re.sub(
+            r"^(?:which\s+|that\s+)?(?:is|was|were|are|being)\s+", "", statements[0].text
+        )
+        incident.controlling_force_categories = list(statements[0].codes)
+
+    evidence = anchor_text
+    if len(evidence) > EVIDENCE_MAX_CHARS:
+        evidence = evidence[: EVIDENCE_MAX_CHARS - 3].rstrip() + "..."
+    incident.evidence = evidence
+    incident.span_start, incident.span_end = anchor.sentence.start, anchor.sentence.end
+    return incident
+
+
+def _victim_from_intro(intro: str, anchor_text: str, counts: object) -> None:
+    from etl.report.numbers import Counts
+
+    assert isinstance(counts, Counts)
+    child = re.search(r"\b(?:child|boy|girl|baby|infant|(?:1[0-7]|[1-9])-year-old)\b", intro, re.I)
+    if child:
+        counts.killed_children = 1
+        return
+    if re.search(r"\b(?:she|her|woman|Ms\.|Mrs\.|female)\b", " ".join((intro, anchor_text)), re.I):
+        counts.killed_women = 1
+
+
+def _fill_place(
+    incident: Incident, mention: PlaceMention, text: str, paragraph_text: str, memory: PlaceMemory
+) -> None:
+    key = place_key(mention.name)
+    incident.place_text = mention.text
+    context = context_after(text, mention.end) or memory.context.get(key)
+    incident.place_context = context
+    if mention.abroad:
+        incident.location_precision = "country"
+        return
+    stated = _governorate_for(mention, text, context, paragraph_text)
+    if stated is None:
+        stated = memory.governorate.get(key)
+    resolution = resolve_place(mention.text, " ".join(x for x in (context, stated) if x) or None)
+    if not resolution.resolved and context:
+        # "Ghwayran Prison in Hasaka city": when the place itself is unknown, the town it is
+        # in still locates the incident.
+        inner = [m for m in find_places(context) if m.role == "harm"]
+        if inner:
+            resolution = resolve_place(inner[0].text, stated)
+    if resolution.resolved and stated and resolution.governorate and \
+            governorate_name(resolution.governorate) not in (None, stated):
+        # The gazetteer picked a namesake in another governorate than the text states.
+        resolution = resolve_place(mention.text, stated)
+        if resolution.resolved and governorate_name(resolution.governorate) not in (None, stated):
+            resolution = replace(resolution, resolved=False)
+    governorate = stated or (governorate_name(resolution.governorate)
+                             if resolution.resolved else None)
+    incident.governorate = governorate
+    incident.admin1_pcode = GOVERNORATES.get(governorate) if governorate else None
+    if resolution.resolved:
+        incident.place_pcode = resolution.pcode
+        incident.lat, incident.lon = resolution.lat, resolution.lon
+        incident.location_precision = resolution.location_precision or "community"
+        if resolution.admin1_pcode and not incident.admin1_pcode:
+            incident.admin1_pcode = resolution.admin1_pcode
+    else:
+        incident.location_precision = "governorate" if governorate else "country"
+
+
+def _fill_perpetrator(
+    incident: Incident,
+    mention: PartyMention | None,
+    section: SectionState,
+    weapon: str | None,
+    text: str,
+) -> None:
+    hint = section.party_code
+    if mention is not None:
+        incident.perpetrator = mention.text
+        if mention.code == AMBIGUOUS:
+            return
+        code = mention.code
+        if code in UNKNOWN_CODES:
+            if hint in UNKNOWN_CODES:
+                code = hint
+            elif weapon in _WEAPON_UNKNOWN_SUBCATEGORY:
+                code = _WEAPON_UNKNOWN_SUBCATEGORY[weapon]
+            elif re.search(r"\bexplosions?\b|\bbombings?\b", text, re.I):
+                code = "bombing_unknown"
+            elif code == "unknown":
+                code = "killing_unknown"
+        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(code)
+        return
+    if weapon in {"drowning", "fire"}:
+        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(weapon)
+        return
+    if hint and hint in UNKNOWN_CODES:
+        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(hint)
+        return
+    if weapon in {"landmine", "erw", "ied", "car_bomb"} or re.search(
+        r"\bexplosion\b|\bbombing\s+occurred\b", text, re.I
+    ):
+        code = _WEAPON_UNKNOWN_SUBCATEGORY.get(weapon or "", "bombing_unknown")
+        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(code)
+        return
+    if hint:
+        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(hint)
+
+
+def _merge_duplicates(incidents: list[Incident]) -> list[Incident]:
+    """One incident told twice (in the summary and again in its section) becomes one."""
+    merged: list[Incident] = []
+    for incident in incidents:
+        twin = next(
+            (
+                kept for kept in merged
+                if kept.date == incident.date
+                and place_key(kept.place_text) == place_key(incident.place_text)
+                and (kept.weapon is None or incident.weapon is None
+                     or kept.weapon == incident.weapon)
+            ),
+            None,
+        )
+        if twin is None:
+            merged.append(incident)
+            continue
+        for category in incident.victim_categories:
+            if category not in twin.victim_categories:
+                twin.victim_categories.append(category)
+        for name in ("time", "place_context", "governorate", "admin1_pcode", "place_pcode", "lat",
+                     "lon", "perpetrator", "perpetrator_category", "perpetrator_subcategory",
+                     "weapon", "killed_total", "killed_children", "killed_women", "injured",
+                     "facility", "controlling_force"):
+            if getattr(twin, name) is None and getattr(incident, name) is not None:
+                setattr(twin, name, getattr(incident, name))
+        if not twin.controlling_force_categories:
+            twin.controlling_force_categories = list(incident.controlling_force_categories)
+        twin.massacre = twin.massacre or incident.massacre
+    return merged

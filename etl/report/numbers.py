@@ -1,0 +1,239 @@
+"""Counts of the killed and injured, written in words or digits.
+
+Reports say "the deaths of 18 civilians, including 11 women", "four civilians (three
+children and one woman) were killed", "five civilians - three children and two women -",
+"killing 18 civilians, mostly members of the same family, including 13 children", "a
+13-year-old child ... was killed", "injuring nearly 15 others". "At least 18" is 18;
+"dozens" is not a number and stays null.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {
+    "zero": 0, "no": 0, "one": 1, "a": 1, "an": 1, "single": 1, "two": 2, "both": 2,
+    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}
+_WORD_NUMBER = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
+    r"|five|six|seven|eight|nine))?|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+    r"|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+)
+NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUMBER})"
+_QUALIFIER = r"(?:(?:at\s+least|about|around|approximately|nearly|some|up\s+to|more\s+than|over)\s+)?"
+
+_CIVILIANS = r"(?:civilians?|people|persons?|individuals?|victims?|workers?|men|man|others?)"
+_CHILDREN = r"(?:children|child|boys?|girls?|kids?|infants?|bab(?:y|ies)|minors?|brothers?|sisters?|sons?|daughters?)"
+_WOMEN = r"(?:women|woman|females?|mothers?|wives|wife)"
+
+
+def parse_number(text: str) -> int | None:
+    """An integer from digits ("1,635") or English words ("twenty-one", "one"); else None."""
+    cleaned = text.strip().lower().replace(",", "")
+    if cleaned.isdigit():
+        return int(cleaned)
+    if cleaned in _UNITS:
+        return _UNITS[cleaned]
+    parts = re.split(r"[- ]", cleaned)
+    if parts and parts[0] in _TENS:
+        value = _TENS[parts[0]]
+        if len(parts) == 2 and parts[1] in _UNITS:
+            value += _UNITS[parts[1]]
+        elif len(parts) > 1:
+            return None
+        return value
+    return None
+
+
+@dataclass
+class Counts:
+    killed_total: int | None = None
+    killed_children: int | None = None
+    killed_women: int | None = None
+    injured: int | None = None
+
+
+_KILL_WORDS = (
+    r"(?:killed|killing|dead|died|deaths?|drowned|massacre|shot\s+dead|lost\s+their\s+lives)"
+)
+_INJURY_WORDS = r"(?:injur(?:ed|ing|y|ies)|wound(?:ed|ing|s)?)"
+
+_TOTAL_PATTERNS = [
+    # "the deaths of 18 civilians", "killing 18 civilians", "killed 15 civilians"
+    re.compile(
+        rf"\b(?:deaths?\s+of|killing|killed|kill|bodies\s+of)\s+(?:the\s+)?{_QUALIFIER}"
+        rf"(?P<n>{NUMBER})\s+(?:(?:more|other|local|adult)\s+)?"
+        rf"(?P<who>{_CIVILIANS}|{_CHILDREN}|{_WOMEN})\b",
+        re.I,
+    ),
+    # "five civilians, including a child, were killed", "four civilians (three children and
+    # one woman) were killed", "five children from the same family were killed"
+    re.compile(
+        rf"(?<![\w-])(?P<n>{NUMBER})\s+(?:(?:more|other|local|adult)\s+)?"
+        rf"(?P<who>{_CIVILIANS}|{_CHILDREN}|{_WOMEN})\b[^.;]{{0,120}}?\b(?:were|was)\s+"
+        rf"(?:all\s+)?(?:killed|shot\s+dead|found\s+dead|drowned|executed)",
+        re.I,
+    ),
+    # "we documented the deaths of seven civilians, including one woman, who drowned"
+    re.compile(
+        rf"\b(?:the\s+)?deaths?\s+of\s+{_QUALIFIER}(?P<n>{NUMBER})\s+(?P<who>{_CIVILIANS})", re.I
+    ),
+    # "84 individuals ... were killed": the count precedes a later verb
+    re.compile(
+        rf"(?<![\w-]){_QUALIFIER}(?P<n>{NUMBER})\s+(?P<who>{_CIVILIANS}),?\s+(?:including|mostly)"
+        rf"[^.;]{{0,80}}?\b(?:were|was)\s+(?:all\s+)?(?:killed|shot\s+dead)",
+        re.I,
+    ),
+]
+_BREAKDOWN = re.compile(
+    rf"(?P<n>{NUMBER})\s+(?:(?:female|male|more|other)\s+)?(?P<who>{_CHILDREN}|{_WOMEN})\b", re.I
+)
+_INJURED_PATTERNS = [
+    re.compile(
+        rf"\b{_INJURY_WORDS}\s+(?:of\s+)?(?:another\s+)?{_QUALIFIER}(?P<n>{NUMBER})\s+"
+        rf"(?:(?:more|other)\s+)?(?:{_CIVILIANS}|{_CHILDREN}|{_WOMEN}|of\s+(?:his|her|their))",
+        re.I,
+    ),
+    re.compile(
+        rf"(?:\band\s+|another\s+|while\s+){_QUALIFIER}(?P<n>{NUMBER})\s+(?:(?:more|other)\s+)?"
+        rf"(?:{_CIVILIANS}|{_CHILDREN}|{_WOMEN})?(?:,[^.;]{{0,60}}?,)?\s*"
+        rf"(?:were\s+|being\s+|was\s+)?(?:also\s+)?{_INJURY_WORDS}",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?P<n>{NUMBER})\s+(?:of\s+(?:his|her|their)\s+)?(?:\w+\s+){{0,2}}"
+        rf"(?:were\s+)?{_INJURY_WORDS}",
+        re.I,
+    ),
+]
+_SINGLE_INJURED = re.compile(
+    r"\b(?:while|and)\s+(?:(?:his|her|their)\s+\w+|an?\s+(?:\w+\s+){0,3}?\w+|another|other)"
+    r"\s+(?:was|were)\s+(?:also\s+)?(?:injured|wounded)"
+    r"|^(?:an?|one)\s+(?:\w+\s+){0,3}?(?:was)\s+(?:injured|wounded)",
+    re.I,
+)
+_SINGLE_KILLED = re.compile(
+    r"\b(?:he|she|[A-Z][\w'’-]+|an?\s+[\w-]+(?:\s+[\w-]+){0,3}|one\s+of\s+the\s+[\w\s]{1,40}?"
+    r"|the\s+(?:ambulance\s+)?driver)\s+(?:was|had\s+been)\s+(?:also\s+)?"
+    r"(?:killed|shot\s+dead|found\s+dead|executed|burned|drowned)"
+    r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?|one)\b"
+    r"|\bthe\s+(?:body|corpse)\s+of\b"
+    r"|\b(?:died|drowned)\b",
+    re.I,
+)
+_VAGUE_GROUP = re.compile(
+    r"\b(?:along\s+with|with)\s+(?:a\s+number\s+of|several|many|some|members\s+of)\b"
+    r"|\b(?:dozens|scores|hundreds)\b",
+    re.I,
+)
+_CHILD_VICTIM = re.compile(
+    r"\b(?:child|boy|girl|baby|infant|(?:1[0-7]|[1-9])-year-old|(?:one|two|three|four|five|six"
+    r"|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)-year-old)\b",
+    re.I,
+)
+_WOMAN_VICTIM = re.compile(r"\b(?:Ms\.|Mrs\.|woman|girl\b(?!.*year-old)|female|mother|wife)\b", re.I)
+
+
+def _who_is_child(word: str) -> bool:
+    return bool(re.fullmatch(_CHILDREN, word, re.I))
+
+
+def _who_is_woman(word: str) -> bool:
+    return bool(re.fullmatch(_WOMEN, word, re.I))
+
+
+def _breakdown(text: str) -> tuple[int | None, int | None]:
+    children = women = None
+    for match in _BREAKDOWN.finditer(text):
+        value = parse_number(match.group("n"))
+        if value is None:
+            continue
+        if _who_is_child(match.group("who")) and children is None:
+            children = value
+        elif _who_is_woman(match.group("who")) and women is None:
+            women = value
+    return children, women
+
+
+def _cut_injury_clause(text: str) -> str:
+    """Text before the injured are counted, so their breakdown is not read as the dead's."""
+    cut = re.search(
+        rf"(?:,\s*|\band\s+|\bwhile\s+)(?:\w+\s+){{0,5}}?(?:were\s+|being\s+)?{_INJURY_WORDS}"
+        rf"|\band\s+{_INJURY_WORDS}|\b{_INJURY_WORDS}\s+(?:about|nearly|around|another)?",
+        text,
+        re.I,
+    )
+    return text[: cut.start()] if cut else text
+
+
+def extract_counts(text: str) -> Counts:
+    """Killed (total, children, women) and injured counts stated in an incident's text."""
+    counts = Counts()
+    for pattern in _TOTAL_PATTERNS:
+        match = pattern.search(text)
+        if not match:
+            continue
+        value = parse_number(match.group("n"))
+        if value is None:
+            continue
+        counts.killed_total = value
+        who = match.group("who")
+        if _who_is_child(who):
+            counts.killed_children = value
+        elif _who_is_woman(who):
+            counts.killed_women = value
+        # The breakdown follows the total: "(three children and one woman)", ", including
+        # 11 women", "- three children and two women -". Stop before the injured.
+        tail = _cut_injury_clause(text[match.end(): match.end() + 160])
+        tail = re.split(r"[.;]", tail, maxsplit=1)[0]
+        children, women = _breakdown(tail)
+        if children is not None and counts.killed_children is None:
+            counts.killed_children = children
+        if women is not None and counts.killed_women is None:
+            counts.killed_women = women
+        break
+    if counts.killed_total is None:
+        _single_victim(text, counts)
+    counts.injured = extract_injured(text)
+    return counts
+
+
+def _single_victim(text: str, counts: Counts) -> None:
+    """One named victim: "a 13-year-old child ... was killed", "The body of Ms. X"."""
+    if _VAGUE_GROUP.search(text) and re.search(r"\balong\s+with\b", text, re.I):
+        return
+    kill = _SINGLE_KILLED.search(text)
+    if not kill:
+        return
+    if re.search(r"\b(?:his|her|their)\s+death\b|\bhad\s+died\b|\bdied\b", text, re.I) is None \
+            and re.search(r"\b(?:civilians|people|victims)\b", text[: kill.start()], re.I):
+        return
+    counts.killed_total = 1
+    before = _cut_injury_clause(text[: kill.end() + 80])
+    if _CHILD_VICTIM.search(before):
+        counts.killed_children = 1
+    elif _WOMAN_VICTIM.search(before):
+        counts.killed_women = 1
+
+
+def extract_injured(text: str) -> int | None:
+    for pattern in _INJURED_PATTERNS:
+        for match in pattern.finditer(text):
+            value = parse_number(match.group("n"))
+            if value is None:
+                continue
+            following = text[match.start(): match.end() + 12].lower()
+            if "year-old" in following:
+                continue
+            return value
+    if _SINGLE_INJURED.search(text):
+        return 1
+    return None
