@@ -69,13 +69,7 @@ REGION_ALIASES: tuple[tuple[str, int, str], ...] = (
     ("Jabal al-Druze", 1, "As-Sweida"),
     ("Jazira", 1, "Al-Hasakeh"),
     ("Syrian capital", 1, "Damascus"),
-    ("Damascus suburbs", 1, "Rural Damascus"),
-    ("Damascus countryside", 1, "Rural Damascus"),
     ("Rif Dimashq", 1, "Rural Damascus"),
-    ("Reef Dimashq", 1, "Rural Damascus"),
-    ("Damascus Rural", 1, "Rural Damascus"),
-    ("Rural Damascus", 1, "Rural Damascus"),
-    ("ريف دمشق", 1, "Rural Damascus"),
     ("Afrin region", 2, "Afrin"),
     ("Efrin", 2, "Afrin"),
     ("Ifreen", 2, "Afrin"),
@@ -158,6 +152,9 @@ class BuildPlace:
     names: list[str] = field(default_factory=list)
     weight: float = 0.0
     precise: bool = True
+    # False for the few OCHA points outside every polygon (their admin codes come from
+    # the source attributes instead of point-in-polygon).
+    inside: bool = True
 
     def to_json(self) -> dict[str, Any]:
         names = _dedupe([self.name, *(n for n in [self.name_ar] if n), *self.names])
@@ -202,13 +199,18 @@ class AdminLocator:
         self.geoms = [shape(f["geometry"]) for f in features]
         self.tree = STRtree(self.geoms)
 
-    def locate(self, lat: float, lon: float) -> tuple[str, str, str] | None:
+    def locate(
+        self, lat: float, lon: float, prefer: str | None = None
+    ) -> tuple[str, str, str] | None:
+        """The unit holding the point; on a shared boundary, ``prefer`` wins if it is one."""
         from shapely.geometry import Point
 
         point = Point(lon, lat)
-        for index in self.tree.query(point, predicate="intersects"):
-            return self.parents[self.pcodes[int(index)]]
-        return None
+        hits = [self.pcodes[int(i)] for i in self.tree.query(point, predicate="intersects")]
+        if not hits:
+            return None
+        chosen = prefer if prefer in hits else sorted(hits)[0]
+        return self.parents[chosen]
 
     def nearest(self, lat: float, lon: float, max_km: float) -> tuple[str, str, str] | None:
         from shapely.geometry import Point
@@ -285,43 +287,57 @@ def build_admin_units(src: Path) -> tuple[list[dict[str, Any]], list[dict[str, A
     return sorted(units.values(), key=lambda u: u["pcode"]), raw_adm3
 
 
-def build_admin_polygons(raw_adm3: list[dict[str, Any]]) -> dict[str, Any]:
-    """Simplified ADM3 polygons as GeoJSON geometries keyed by P-code."""
+def build_admin_polygons(
+    raw_adm3: list[dict[str, Any]], keep_exact: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Simplified ADM3 polygons as GeoJSON geometries keyed by P-code.
+
+    Units in ``keep_exact`` are only rounded, not simplified (used for the few units
+    where simplification moved a community across a boundary).
+    """
     from shapely.geometry import mapping, shape
 
+    exact = set(keep_exact)
     out: dict[str, Any] = {}
     for feature in raw_adm3:
-        geom = shape(feature["geometry"]).simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
+        pcode = feature["properties"]["ADM3_PCODE"]
+        geom = shape(feature["geometry"])
+        if pcode not in exact:
+            geom = geom.simplify(SIMPLIFY_TOLERANCE, preserve_topology=True)
         if not geom.is_valid:
             geom = geom.buffer(0)
-        out[feature["properties"]["ADM3_PCODE"]] = _round_geometry(mapping(geom))
+        # Exact units keep the source's 1e-6 precision: a community 7e-7 deg from a
+        # boundary exists (Shreaan), and 1e-5 rounding would move it.
+        out[pcode] = _round_geometry(mapping(geom), 6 if pcode in exact else COORD_DECIMALS)
     return out
 
 
-def _round_geometry(geo: Any) -> Any:
+def _round_geometry(geo: Any, decimals: int) -> Any:
     if isinstance(geo, dict):
-        return {k: _round_geometry(v) for k, v in geo.items()}
+        return {k: _round_geometry(v, decimals) for k, v in geo.items()}
     if isinstance(geo, list | tuple):
         if geo and isinstance(geo[0], float | int):
-            return [round(float(c), COORD_DECIMALS) for c in geo]
-        return [_round_geometry(g) for g in geo]
+            return [round(float(c), decimals) for c in geo]
+        return [_round_geometry(g, decimals) for g in geo]
     return geo
 
 
-def check_polygons(polygons: dict[str, Any], communities: list[BuildPlace]) -> int:
-    """Count community points whose own ADM3 no longer contains them after simplification."""
+def check_polygons(polygons: dict[str, Any], communities: list[BuildPlace]) -> set[str]:
+    """ADM3 units involved where a community left its own unit after simplification."""
     from shapely.geometry import Point, shape
     from shapely.strtree import STRtree
 
     pcodes = list(polygons)
     geoms = [shape(polygons[p]) for p in pcodes]
     tree = STRtree(geoms)
-    wrong = 0
+    wrong: set[str] = set()
     for place in communities:
+        if not place.inside:
+            continue
         hits = [pcodes[int(i)] for i in tree.query(Point(place.lon, place.lat), "intersects")]
-        if hits and place.adm[2] not in hits:
-            wrong += 1
-            log.warning("%s %s moved to %s by simplification", place.id, place.name, hits)
+        if place.adm[2] not in hits:
+            wrong.update(h for h in [*hits, place.adm[2]] if h)
+            log.info("%s %s moved to %s by simplification", place.id, place.name, hits)
     return wrong
 
 
@@ -337,7 +353,7 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
             seat_names[row[f"admin{level}Pcode"]].add(strict_key(row[f"admin{level}Name_en"]))
     for row in rows:
         lat, lon = float(row["Latitude_y"]), float(row["Longitude_x"])
-        located = locator.locate(lat, lon)
+        located = locator.locate(lat, lon, prefer=row["admin3Pcode"])
         adm = located or (row["admin1Pcode"], row["admin2Pcode"], row["admin3Pcode"])
         name = row["admin4Name_en"].strip()
         names = [
@@ -369,6 +385,7 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
             source="ocha_cod",
             names=names,
             weight=weight,
+            inside=located is not None,
         )
     return places
 
@@ -666,7 +683,10 @@ def build(src: Path, out: Path = DATA_DIR) -> dict[str, Any]:
     wiki_own = attach_wikipedia(src, communities, locator)
     geonames_own = attach_geonames(src, communities, locator)
     polygons = build_admin_polygons(raw_adm3)
-    moved = check_polygons(polygons, list(communities.values()))
+    involved = check_polygons(polygons, list(communities.values()))
+    if involved:
+        polygons = build_admin_polygons(raw_adm3, keep_exact=involved)
+    moved = len(check_polygons(polygons, list(communities.values())))
 
     places = [*communities.values(), *neighbourhoods, *camps, *wiki_own, *geonames_own]
     sizes = {

@@ -165,6 +165,24 @@ def _fold_latin_text(text: str) -> str:
     return text
 
 
+# "Rural Damascus" is the governorate's own name, so "rural" must not be stripped from it
+# as a type word (that would make it "Damascus").  All its spellings become one token.
+RURAL_DAMASCUS_TOKEN = "rifdimashq"
+_RURAL_DAMASCUS_RE = re.compile(
+    r"\b(?:(?:rural|rif|reef|countryside\s+of|suburbs\s+of|outskirts\s+of)[\s-]+"
+    r"(?:damascus|dimashq|demashq)"
+    r"|(?:damascus|dimashq)[\s-]+(?:governorate[\s-]+)?(?:suburbs|countryside|rural|rif)"
+    r"(?:[\s-]+governorate)?)\b"
+)
+_RURAL_DAMASCUS_AR_RE = re.compile("ريف\\s+دمشق")
+
+
+def sanitize_fixed_phrases(text: str) -> str:
+    """Replace multi-word names that the word-level sanitizers would damage."""
+    text = _RURAL_DAMASCUS_RE.sub(" " + RURAL_DAMASCUS_TOKEN + " ", text)
+    return _RURAL_DAMASCUS_AR_RE.sub(" " + RURAL_DAMASCUS_TOKEN + " ", text)
+
+
 def sanitize_split(text: str) -> NameParts:
     """Fold case and accents, drop ayn/hamza marks and cut the text into word tokens."""
     script = "arabic" if is_arabic(text) else "latin"
@@ -172,6 +190,7 @@ def sanitize_split(text: str) -> NameParts:
         text = fold_arabic(text)
     else:
         text = _fold_latin_text(text)
+    text = sanitize_fixed_phrases(text)
     tokens = tuple(t for t in _NON_ALNUM_RE.split(text) if t)
     return NameParts(tokens=tokens, script=script)
 

@@ -1,0 +1,185 @@
+"""Name index over a :class:`~gazetteer.data.Gazetteer`: exact keys first, fuzzy second.
+
+Every name of every place and admin unit is normalised once into a strict key and a
+skeleton key (:mod:`gazetteer.normalize`).  A lookup tries, in order:
+
+1. the strict key (exact after normalisation) — score 1.0;
+2. the skeleton key (same consonants) — scored by how close the strict keys are;
+3. rapidfuzz over the block of names whose skeleton starts with the same letter
+   (a few thousand strings at most), so no lookup scans the whole gazetteer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from gazetteer.data import AdminUnit, Gazetteer, Place
+from gazetteer.normalize import NormalizedName, normalize
+
+# Below this a fuzzy hit is not even a candidate; the resolver applies its own,
+# stricter acceptance threshold after context scoring.
+FUZZY_CUTOFF = 78.0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One indexed name of one target (place id or admin P-code)."""
+
+    strict: str
+    skeleton: str
+    target: str
+    is_admin: bool
+    script: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A target found for a query name, with a 0-1 name-match score."""
+
+    target: str
+    is_admin: bool
+    score: float
+    matched: str
+    how: str
+
+
+class NameIndex:
+    """Exact and fuzzy lookup of places and admin units by name."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.version = gazetteer.version
+        self.entries: list[Entry] = []
+        self.by_strict: dict[str, list[int]] = defaultdict(list)
+        self.by_skeleton: dict[str, list[int]] = defaultdict(list)
+        self._blocks: dict[str, tuple[list[str], list[int]]] = {}
+        for place in gazetteer.places.values():
+            self._add_names(place.id, False, place.all_names())
+        for unit in gazetteer.admins.values():
+            self._add_names(unit.pcode, True, (unit.name, unit.name_ar or "", *unit.names,
+                                               *unit.regions))
+        blocks: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+        seen: set[tuple[str, str]] = set()
+        for number, entry in enumerate(self.entries):
+            if not entry.skeleton or (entry.strict, entry.target) in seen:
+                continue
+            seen.add((entry.strict, entry.target))
+            keys, ids = blocks[entry.skeleton[0]]
+            keys.append(entry.strict)
+            ids.append(number)
+        self._blocks = dict(blocks)
+        # A place tally per strict key makes "how common is this name" cheap later.
+        self.grid = _PlaceGrid(gazetteer.places.values())
+
+    def _add_names(self, target: str, is_admin: bool, names: tuple[str, ...]) -> None:
+        seen: set[str] = set()
+        for name in names:
+            if not name:
+                continue
+            key = normalize(name)
+            if not key.strict or key.strict in seen:
+                continue
+            seen.add(key.strict)
+            number = len(self.entries)
+            self.entries.append(Entry(key.strict, key.skeleton, target, is_admin, key.script))
+            self.by_strict[key.strict].append(number)
+            if key.skeleton:
+                self.by_skeleton[key.skeleton].append(number)
+
+    # ------------------------------------------------------------------ lookups
+
+    def exact(self, key: str) -> list[Entry]:
+        """Entries whose strict key equals ``key``."""
+        return [self.entries[i] for i in self.by_strict.get(key, ())]
+
+    def lookup(self, query: NormalizedName, fuzzy: bool = True, limit: int = 40) -> list[Hit]:
+        """Targets for a normalised query name, best score per target."""
+        best: dict[tuple[str, bool], Hit] = {}
+
+        def offer(entry: Entry, score: float, how: str) -> None:
+            slot = (entry.target, entry.is_admin)
+            current = best.get(slot)
+            if current is None or score > current.score:
+                best[slot] = Hit(entry.target, entry.is_admin, score, entry.strict, how)
+
+        if not query.strict:
+            return []
+        for number in self.by_strict.get(query.strict, ()):
+            offer(self.entries[number], 1.0, "exact")
+        if query.skeleton:
+            for number in self.by_skeleton.get(query.skeleton, ()):
+                entry = self.entries[number]
+                if entry.strict == query.strict:
+                    continue
+                closeness = fuzz.ratio(query.strict, entry.strict) / 100.0
+                # Same consonants: very likely a spelling variant, but short skeletons
+                # collide, so the vowels still count for a third.
+                offer(entry, 0.72 + 0.24 * closeness, "skeleton")
+        if fuzzy and (not best or max(h.score for h in best.values()) < 0.97):
+            for entry, score in self._fuzzy(query, limit):
+                offer(entry, score, "fuzzy")
+        hits = sorted(best.values(), key=lambda h: -h.score)
+        return hits[:limit]
+
+    def _fuzzy(self, query: NormalizedName, limit: int) -> Iterator[tuple[Entry, float]]:
+        block = self._blocks.get(query.skeleton[:1]) if query.skeleton else None
+        if block is None:
+            return
+        keys, ids = block
+        matches = process.extract(
+            query.strict, keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=limit
+        )
+        for _key, strict_score, position in matches:
+            entry = self.entries[ids[position]]
+            if entry.script != query.script:
+                continue
+            skeleton_score = fuzz.ratio(query.skeleton, entry.skeleton)
+            # Fuzzy hits are capped below skeleton-identical ones.
+            score = 0.9 * (0.6 * strict_score + 0.4 * skeleton_score) / 100.0
+            yield entry, score
+
+    # ------------------------------------------------------------------ accessors
+
+    def place(self, target: str) -> Place:
+        return self.gazetteer.places[target]
+
+    def admin(self, target: str) -> AdminUnit:
+        return self.gazetteer.admins[target]
+
+
+class _PlaceGrid:
+    """Lat/lon buckets of communities for nearest-place queries (reverse geocoding)."""
+
+    def __init__(self, places: object, cell: float = 0.1) -> None:
+        self.cell = cell
+        self.cells: dict[tuple[int, int], list[Place]] = defaultdict(list)
+        for place in places:  # type: ignore[attr-defined]
+            if place.kind == "community" and place.pcode:
+                self.cells[self._key(place.lat, place.lon)].append(place)
+
+    def _key(self, lat: float, lon: float) -> tuple[int, int]:
+        return int(math.floor(lat / self.cell)), int(math.floor(lon / self.cell))
+
+    def nearest(self, lat: float, lon: float, max_rings: int = 6) -> tuple[Place, float] | None:
+        from gazetteer.geo import haversine_km
+
+        row, col = self._key(lat, lon)
+        best: tuple[Place, float] | None = None
+        for ring in range(max_rings + 1):
+            for d_row in range(-ring, ring + 1):
+                for d_col in range(-ring, ring + 1):
+                    if max(abs(d_row), abs(d_col)) != ring:
+                        continue
+                    for place in self.cells.get((row + d_row, col + d_col), ()):
+                        distance = haversine_km(lat, lon, place.lat, place.lon)
+                        if best is None or distance < best[1]:
+                            best = (place, distance)
+            # Once something is found, one more ring guarantees it is the nearest.
+            if best is not None and best[1] < ring * self.cell * 90:
+                break
+        return best

@@ -1,0 +1,616 @@
+"""Resolve a place name plus free context text to one place, with the reasons.
+
+:class:`Resolver` combines three kinds of evidence:
+
+* how well the name matches (exact key, same skeleton, or fuzzy — see :mod:`gazetteer.index`);
+* prominence of the place (admin seat, marker size on the Wikipedia map, population);
+* the context: governorate/district words in any spelling, anchors ("near X", "between
+  X and Y", "X city"), compass words ("eastern suburbs of Hama governorate") compared
+  against the candidate's bearing from the reference unit or anchor.
+
+Names that are not in the gazetteer are not resolved, except camps, neighbourhoods and
+facilities, which fall back to their host place when the context names it — and the
+``location_precision`` and ``reason`` then say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from gazetteer.data import AdminUnit, Gazetteer, Place
+from gazetteer.geo import DIRECTION_BEARINGS, angle_between, bearing_deg, haversine_km
+from gazetteer.index import Hit, NameIndex
+from gazetteer.normalize import KIND_WORDS, normalize, strict_key, tokens_for_context
+
+# A candidate must reach this combined score to be accepted.
+ACCEPT_SCORE = 0.78
+# ... and its name alone must match at least this well.
+MIN_NAME_SCORE = 0.8
+
+ADMIN_PRECISION = {0: "country", 1: "governorate", 2: "district", 3: "subdistrict"}
+ADMIN_HINT_LEVEL = {"governorate": 1, "district": 2, "subdistrict": 3}
+
+# Words that cannot begin or end a place mention in context text.
+_STOPWORDS = frozenset(
+    """a an the of in on at to from by for with and or near nearby between around along
+    also as its their his her this that these those which who where when while after
+    before during into onto over under via off up down about across toward towards
+    is was were are be been being has had have it they he she we you one two three
+    four five six seven eight nine ten several many some all both each other another
+    first second third last next same known called named part parts administratively
+    administrative center centre middle heart side sides edge entrance road roads
+    highway street streets house houses home building buildings residential agricultural
+    land lands area areas region regions zone zones site sites place places vicinity
+    outskirts outskirt suburbs suburb countryside rural rif reef environs surroundings
+    close kilometers kilometres km meters metres miles mile syria syrian northwest
+    northeast southwest southeast north south east west northern southern eastern
+    western central upper lower city town village villages towns cities governorate
+    province district subdistrict county camp camps neighbourhood neighborhood
+    neighborhoods neighbourhoods market mosque school hospital prison farm farms
+    front behind inside outside within beyond opposite across border borders crossing
+    desert badiya plain mountain mountains valley river lake dam bridge al el
+    regime forces attack attacks strike strikes killed died victim victims bus car
+    there here then than not no only just very more most less least new old big
+    small great little via per left right""".split()
+)
+_ARTICLE_TOKENS = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ad", "ez",
+                             "es", "et", "ed", "en", "er"})
+_ANCHOR_TYPE_WORDS = frozenset(
+    {"city", "town", "village", "villages", "towns", "cities", "camp", "neighborhood",
+     "neighbourhood", "area", "farm", "farms", "hamlet"}
+)
+_ADMIN_TYPE_WORDS = frozenset(
+    {"governorate", "province", "suburbs", "countryside", "district", "subdistrict",
+     "county", "region", "rural", "rif", "nahiya", "mantiqa"}
+)
+_ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A runner-up place for a query."""
+
+    name: str
+    pcode: str | None
+    admin1_pcode: str | None
+    score: float
+    kind: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The answer for one name: a place (or admin unit) with its admin units, or nothing."""
+
+    resolved: bool
+    query: str
+    name: str | None = None
+    name_ar: str | None = None
+    pcode: str | None = None
+    kind: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    admin1_pcode: str | None = None
+    admin1_name: str | None = None
+    admin2_pcode: str | None = None
+    admin2_name: str | None = None
+    admin3_pcode: str | None = None
+    admin3_name: str | None = None
+    location_precision: str | None = None
+    score: float = 0.0
+    candidates: tuple[Candidate, ...] = ()
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["candidates"] = [c.to_dict() for c in self.candidates]
+        return out
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    key: str
+    places: list[Place]
+    admins: list[AdminUnit]
+    role: str  # "admin", "anchor" or "both"
+
+
+@dataclass
+class _Reference:
+    lat: float
+    lon: float
+    label: str
+    radius_km: float
+
+
+@dataclass
+class _Context:
+    adm1: set[str] = field(default_factory=set)
+    adm1_soft: set[str] = field(default_factory=set)
+    adm_soft: set[str] = field(default_factory=set)
+    anchors: list[Place] = field(default_factory=list)
+    city: Place | None = None
+    admin_mentions: list[AdminUnit] = field(default_factory=list)
+    direction: float | None = None
+    reference: _Reference | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.adm1 or self.adm_soft or self.anchors or self.direction is not None)
+
+
+@dataclass
+class _Scored:
+    score: float
+    name_score: float
+    place: Place | None
+    admin: AdminUnit | None
+    notes: list[str]
+
+    @property
+    def adm1(self) -> str | None:
+        if self.place is not None:
+            return self.place.adm1
+        if self.admin is not None:
+            return self.admin.pcode if self.admin.level == 1 else self.admin.adm1
+        return None
+
+
+# --------------------------------------------------------------------------- resolver
+
+
+class Resolver:
+    """Resolves names against one :class:`Gazetteer` (rebuilds its index after additions)."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self._index: NameIndex | None = None
+        self._resolve_cached = lru_cache(maxsize=50_000)(self._resolve)
+
+    @property
+    def index(self) -> NameIndex:
+        if self._index is None or self._index.version != self.gazetteer.version:
+            self._index = NameIndex(self.gazetteer)
+            self._resolve_cached.cache_clear()
+        return self._index
+
+    # ------------------------------------------------------------------ public
+
+    def resolve(self, name: str, context: str | None = None) -> Resolution:
+        """Resolve ``name`` (as written) using ``context`` (free text) to choose."""
+        name = "" if name is None else str(name)
+        context = None if context is None else str(context)
+        _ = self.index  # refresh before consulting the cache
+        return self._resolve_cached(name, context)
+
+    def reverse(self, lat: float, lon: float) -> Resolution:
+        """Nearest community to a point, with the admin units holding the point."""
+        query = f"{lat},{lon}"
+        try:
+            lat, lon = float(lat), float(lon)
+        except (TypeError, ValueError):
+            return Resolution(resolved=False, query=query, reason="not a coordinate")
+        nearest = self.index.grid.nearest(lat, lon)
+        located = self.gazetteer.locate_admin(lat, lon)
+        if nearest is None:
+            return Resolution(resolved=False, query=query, reason="no community nearby")
+        place, distance = nearest
+        if located is None and distance > 10:
+            return Resolution(resolved=False, query=query, reason="point is outside Syria")
+        adm = located or (place.adm1, place.adm2, place.adm3)
+        score = max(0.0, 1.0 - distance / 20.0)
+        return self._place_resolution(
+            query, place, score, (), f"nearest community, {distance:.1f} km away",
+            precision="community", adm=adm,
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _resolve(self, name: str, context: str | None) -> Resolution:
+        index = self.index
+        query = normalize(name)
+        if not query.strict:
+            return Resolution(resolved=False, query=name, reason="empty name")
+        ctx = self._parse_context(context or "")
+        hint = query.kind_hint
+        hits = index.lookup(query)
+        scored = [self._score(hit, hint, ctx) for hit in hits]
+        scored.sort(key=lambda s: -s.score)
+        runners = tuple(self._candidate(s) for s in scored[1:6])
+
+        if hint in ADMIN_HINT_LEVEL:
+            admin_choice = self._best_admin(scored, ADMIN_HINT_LEVEL[hint])
+            if admin_choice is not None:
+                return self._admin_resolution(name, admin_choice, runners)
+
+        best = next((s for s in scored if self._acceptable(s, hint)), None)
+        if best is not None and best.place is not None:
+            place = best.place
+            precision = _precision_for(place)
+            reason = "; ".join(best.notes)
+            if place.kind == "camp" and not place.precise:
+                host = self.gazetteer.places.get(place.parent or "")
+                where = host.name if host else "its sub-district"
+                reason += f"; camp has no coordinates, located at {where}"
+            return self._place_resolution(name, place, best.score, runners, reason, precision)
+        if best is not None and best.admin is not None:
+            return self._admin_resolution(name, best, runners)
+
+        fallback = self._fallback(name, hint, ctx, runners)
+        if fallback is not None:
+            return fallback
+        reason = "no place with this name in the gazetteer"
+        if scored:
+            top = scored[0]
+            reason = f"best match {self._label(top)!r} too weak or outside the context"
+        return Resolution(resolved=False, query=name, candidates=tuple(
+            self._candidate(s) for s in scored[:5]), reason=reason)
+
+    def _acceptable(self, scored: _Scored, hint: str | None) -> bool:
+        if scored.name_score < MIN_NAME_SCORE or scored.score < ACCEPT_SCORE:
+            return False
+        if scored.place is not None and hint == "neighbourhood":
+            return scored.place.kind in ("neighbourhood", "community")
+        return True
+
+    def _best_admin(self, scored: list[_Scored], level: int) -> _Scored | None:
+        admins = [s for s in scored if s.admin is not None and s.name_score >= MIN_NAME_SCORE]
+        at_level = [s for s in admins if s.admin is not None and s.admin.level == level]
+        pool = at_level or admins
+        return pool[0] if pool and pool[0].score >= ACCEPT_SCORE - 0.1 else None
+
+    # ------------------------------------------------------------------ scoring
+
+    def _score(self, hit: Hit, hint: str | None, ctx: _Context) -> _Scored:
+        notes = [f"{hit.how} name match ({hit.score:.2f})"]
+        score = hit.score
+        place: Place | None = None
+        admin: AdminUnit | None = None
+        if hit.is_admin:
+            admin = self.index.admin(hit.target)
+            lat, lon = admin.lat, admin.lon
+            adm1 = admin.pcode if admin.level == 1 else admin.adm1
+            adm_codes = {admin.pcode, admin.adm2}
+            if hint in ADMIN_HINT_LEVEL:
+                score += 0.08 if ADMIN_HINT_LEVEL[hint] == admin.level else 0.02
+            else:
+                # A bare name that is also a town ("Ariha") means the town.
+                score -= 0.06
+        else:
+            place = self.index.place(hit.target)
+            lat, lon = place.lat, place.lon
+            adm1 = place.adm1
+            adm_codes = {place.adm2, place.adm3}
+            score += _kind_adjustment(place, hint)
+            score += 0.025 * max(-2.0, min(place.weight, 4.5))
+            if hint == "neighbourhood" and ctx.city is not None:
+                if place.kind == "neighbourhood" and place.parent == ctx.city.id:
+                    score += 0.15
+                    notes.append(f"neighbourhood of {ctx.city.name}")
+                elif place.id != ctx.city.id:
+                    score -= 0.35
+        if ctx.adm1 and adm1 is not None:
+            if adm1 in ctx.adm1:
+                score += 0.15
+                notes.append(f"in the governorate named in the context ({adm1})")
+            else:
+                score -= 0.45
+                notes.append(f"outside the governorate named in the context ({adm1})")
+        elif ctx.adm1_soft and adm1 in ctx.adm1_soft:
+            score += 0.06
+        if ctx.adm_soft and adm_codes & ctx.adm_soft:
+            score += 0.08
+            notes.append("in a district/sub-district named in the context")
+        if ctx.anchors and place is not None:
+            distance, anchor = min(
+                ((haversine_km(lat, lon, a.lat, a.lon), a) for a in ctx.anchors),
+                key=lambda pair: pair[0],
+            )
+            if anchor.id != place.id:
+                if distance < 4:
+                    score += 0.18
+                elif distance < 12:
+                    score += 0.12
+                elif distance < 30:
+                    score += 0.05
+                elif distance > 80:
+                    score -= 0.08
+                notes.append(f"{distance:.1f} km from {anchor.name}")
+        if ctx.direction is not None and ctx.reference is not None:
+            ref = ctx.reference
+            distance = haversine_km(ref.lat, ref.lon, lat, lon)
+            if distance > max(1.0, ref.radius_km * 0.15) and (place is not None):
+                angle = angle_between(bearing_deg(ref.lat, ref.lon, lat, lon), ctx.direction)
+                if angle <= 60:
+                    score += 0.07
+                    notes.append(f"lies in the stated direction of {ref.label}")
+                elif angle >= 115:
+                    score -= 0.07
+        return _Scored(score=score, name_score=hit.score, place=place, admin=admin, notes=notes)
+
+    # ------------------------------------------------------------------ context
+
+    def _parse_context(self, context: str) -> _Context:
+        return _parse_context_cached(self, context)
+
+    def _parse_context_uncached(self, context: str) -> _Context:
+        ctx = _Context()
+        if not context.strip():
+            return ctx
+        index = self.index
+        tokens = tokens_for_context(context)
+        mentions: list[_Mention] = []
+        position = 0
+        while position < len(tokens):
+            found = None
+            for width in (5, 4, 3, 2, 1):
+                span = tokens[position:position + width]
+                if len(span) < width or not _span_ok(span):
+                    continue
+                key = strict_key(" ".join(span))
+                if len(key) < 3:
+                    continue
+                entries = index.exact(key)
+                if not entries:
+                    continue
+                places = [index.place(e.target) for e in entries if not e.is_admin]
+                admins = [index.admin(e.target) for e in entries if e.is_admin]
+                role = _role(tokens, position, position + width)
+                found = _Mention(position, position + width, key, places, admins, role)
+                break
+            if found is None:
+                position += 1
+                continue
+            mentions.append(found)
+            position = found.end
+
+        for mention in mentions:
+            if mention.role in ("admin", "both"):
+                for unit in mention.admins:
+                    if unit.level == 1:
+                        ctx.adm1.add(unit.pcode)
+                    elif unit.level >= 2:
+                        ctx.adm_soft.add(unit.pcode)
+                        if unit.adm1:
+                            ctx.adm1_soft.add(unit.adm1)
+                ctx.admin_mentions.extend(mention.admins)
+        # Anchors are chosen once the governorate is known, to pick the right namesake.
+        anchor_for: dict[int, Place] = {}
+        for number, mention in enumerate(mentions):
+            if mention.role not in ("anchor", "both"):
+                continue
+            anchor = _pick_anchor(mention.places, ctx)
+            if anchor is None:
+                continue
+            anchor_for[number] = anchor
+            ctx.anchors.append(anchor)
+            if ctx.city is None and _followed_by(tokens, mention.end, {"city", "town"}):
+                ctx.city = anchor
+            if anchor.adm1:
+                ctx.adm1_soft.add(anchor.adm1)
+        if ctx.city is None and ctx.anchors:
+            ctx.city = ctx.anchors[0]
+
+        direction_at = _direction(tokens)
+        if direction_at is not None:
+            bearing, at = direction_at
+            for number, mention in enumerate(mentions):
+                if mention.start < at:
+                    continue
+                ref = self._reference(mention, anchor_for.get(number))
+                if ref is not None:
+                    ctx.direction, ctx.reference = bearing, ref
+                    break
+        return ctx
+
+    def _reference(self, mention: _Mention, anchor: Place | None) -> _Reference | None:
+        if mention.role in ("admin", "both"):
+            units = sorted(mention.admins, key=lambda u: u.level)
+            if units:
+                unit = units[0]
+                return _Reference(unit.centre_lat, unit.centre_lon, unit.name, unit.radius_km)
+        if anchor is not None:
+            return _Reference(anchor.lat, anchor.lon, anchor.name, 0.0)
+        return None
+
+    # ------------------------------------------------------------------ fallbacks
+
+    def _fallback(
+        self, name: str, hint: str | None, ctx: _Context, runners: tuple[Candidate, ...]
+    ) -> Resolution | None:
+        if hint not in ("camp", "neighbourhood", "facility"):
+            return None
+        host = ctx.city if hint == "neighbourhood" else (ctx.anchors[0] if ctx.anchors else None)
+        what = {"camp": "camp", "neighbourhood": "neighbourhood", "facility": "facility"}[hint]
+        if host is not None:
+            label = "city" if hint == "neighbourhood" else "town"
+            reason = f"{what} not in gazetteer; anchored to {label} {host.name}"
+            return self._place_resolution(
+                name, host, 0.6, runners, reason, precision=_precision_for(host)
+            )
+        if hint == "facility":
+            for unit in ctx.admin_mentions:
+                seat = self._seat_of(unit)
+                if seat is not None:
+                    reason = (f"facility not in gazetteer; located at {seat.name}, "
+                              f"the seat of {unit.name}")
+                    return self._place_resolution(
+                        name, seat, 0.5, runners, reason, precision="community"
+                    )
+        return None
+
+    def _seat_of(self, unit: AdminUnit) -> Place | None:
+        key = strict_key(unit.name)
+        for entry in self.index.exact(key):
+            if entry.is_admin:
+                continue
+            place = self.index.place(entry.target)
+            if place.kind == "community" and unit.pcode in (place.adm1, place.adm2, place.adm3):
+                return place
+        return None
+
+    # ------------------------------------------------------------------ output
+
+    def _label(self, scored: _Scored) -> str:
+        if scored.place is not None:
+            return scored.place.name
+        return scored.admin.name if scored.admin is not None else "?"
+
+    def _candidate(self, scored: _Scored) -> Candidate:
+        if scored.place is not None:
+            return Candidate(scored.place.name, scored.place.pcode or scored.place.id,
+                             scored.place.adm1, _clamp(scored.score), scored.place.kind)
+        assert scored.admin is not None
+        return Candidate(scored.admin.name, scored.admin.pcode, scored.adm1,
+                         _clamp(scored.score), scored.admin.kind)
+
+    def _admin_names(self, adm: Iterable[str | None]) -> list[tuple[str | None, str | None]]:
+        out: list[tuple[str | None, str | None]] = []
+        for code in adm:
+            unit = self.gazetteer.admins.get(code) if code else None
+            out.append((code, unit.name if unit else None))
+        return out
+
+    def _place_resolution(
+        self, query: str, place: Place, score: float, runners: tuple[Candidate, ...],
+        reason: str, precision: str, adm: tuple[str | None, ...] | None = None,
+    ) -> Resolution:
+        (a1, n1), (a2, n2), (a3, n3) = self._admin_names(
+            adm if adm is not None else (place.adm1, place.adm2, place.adm3)
+        )
+        return Resolution(
+            resolved=True, query=query, name=place.name, name_ar=place.name_ar,
+            pcode=place.pcode or place.id, kind=place.kind, lat=place.lat, lon=place.lon,
+            admin1_pcode=a1, admin1_name=n1, admin2_pcode=a2, admin2_name=n2,
+            admin3_pcode=a3, admin3_name=n3, location_precision=precision,
+            score=_clamp(score), candidates=runners, reason=reason,
+        )
+
+    def _admin_resolution(
+        self, query: str, scored: _Scored, runners: tuple[Candidate, ...]
+    ) -> Resolution:
+        unit = scored.admin
+        assert unit is not None
+        codes: list[str | None] = [None, None, None]
+        if unit.level >= 1:
+            codes[0] = unit.pcode if unit.level == 1 else unit.adm1
+        if unit.level >= 2:
+            codes[1] = unit.pcode if unit.level == 2 else unit.adm2
+        if unit.level == 3:
+            codes[2] = unit.pcode
+        (a1, n1), (a2, n2), (a3, n3) = self._admin_names(codes)
+        return Resolution(
+            resolved=True, query=query, name=unit.name, name_ar=unit.name_ar,
+            pcode=unit.pcode, kind=unit.kind, lat=unit.lat, lon=unit.lon,
+            admin1_pcode=a1, admin1_name=n1, admin2_pcode=a2, admin2_name=n2,
+            admin3_pcode=a3, admin3_name=n3, location_precision=ADMIN_PRECISION[unit.level],
+            score=_clamp(scored.score), candidates=runners,
+            reason="; ".join([*scored.notes, "admin unit (label point)"]),
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=20_000)
+def _parse_context_cached(resolver: Resolver, context: str) -> _Context:
+    return resolver._parse_context_uncached(context)
+
+
+def _clamp(value: float) -> float:
+    return round(max(0.0, min(1.0, value)), 4)
+
+
+def _precision_for(place: Place) -> str:
+    if place.kind == "neighbourhood":
+        return "neighbourhood"
+    if place.kind == "camp":
+        return "camp" if place.precise else "community"
+    if place.kind == "landmark":
+        return "exact"
+    return "community"
+
+
+def _kind_adjustment(place: Place, hint: str | None) -> float:
+    kind = place.kind
+    if hint == "camp":
+        return {"camp": 0.06, "community": -0.04}.get(kind, -0.1)
+    if hint == "neighbourhood":
+        return {"neighbourhood": 0.05, "community": -0.05}.get(kind, -0.15)
+    if hint == "facility":
+        return {"landmark": 0.04, "community": 0.0}.get(kind, -0.05)
+    return {"community": 0.02, "neighbourhood": -0.03, "camp": -0.12,
+            "landmark": -0.1}.get(kind, 0.0)
+
+
+def _span_ok(span: list[str]) -> bool:
+    first, last = span[0], span[-1]
+    if last in _STOPWORDS or last in _ARTICLE_TOKENS or last in KIND_WORDS:
+        return False
+    if first in _STOPWORDS and first not in _ARTICLE_TOKENS:
+        return False
+    if first in KIND_WORDS:
+        return False
+    return not (len(span) == 1 and (first.isdigit() or len(first) < 3))
+
+
+def _followed_by(tokens: list[str], end: int, words: set[str] | frozenset[str]) -> bool:
+    return end < len(tokens) and tokens[end] in words
+
+
+def _role(tokens: list[str], start: int, end: int) -> str:
+    if _followed_by(tokens, end, _ANCHOR_TYPE_WORDS):
+        return "anchor"
+    if _followed_by(tokens, end, _ADMIN_TYPE_WORDS):
+        return "admin"
+    before = tokens[start - 1] if start > 0 else ""
+    if before in _ADMIN_LEAD_WORDS or (before == "of" and start > 1
+                                       and tokens[start - 2] in _ADMIN_LEAD_WORDS):
+        return "admin"
+    return "both"
+
+
+def _direction(tokens: list[str]) -> tuple[float, int] | None:
+    for position, token in enumerate(tokens):
+        if token not in DIRECTION_BEARINGS:
+            continue
+        bearing = DIRECTION_BEARINGS[token]
+        following = tokens[position + 1] if position + 1 < len(tokens) else ""
+        if following in DIRECTION_BEARINGS and token in ("north", "south", "northern",
+                                                          "southern"):
+            # "north west" / "south-eastern": average the two words.
+            other = DIRECTION_BEARINGS[following]
+            bearing = (bearing + other) / 2 if abs(bearing - other) <= 180 else (
+                (bearing + other + 360) / 2) % 360
+            if token in ("north", "northern") and following in ("west", "western"):
+                bearing = 315.0
+        return bearing, position
+    return None
+
+
+def _pick_anchor(places: list[Place], ctx: _Context) -> Place | None:
+    usable = [p for p in places if p.kind in ("community", "camp", "neighbourhood")]
+    if not usable:
+        usable = places
+    if not usable:
+        return None
+
+    def rank(place: Place) -> tuple[int, int, float]:
+        in_context = int(bool(ctx.adm1) and place.adm1 in ctx.adm1)
+        in_soft = int(bool(ctx.adm_soft) and bool({place.adm2, place.adm3} & ctx.adm_soft))
+        return in_context, in_soft + (1 if place.kind == "community" else 0), place.weight
+
+    return max(usable, key=rank)
