@@ -68,7 +68,11 @@ _KILL_WORDS = re.compile(
     r"\b(?:killed|killing|died|dying|death|dead|drowned|massacre|shot\s+dead|tortured\s+to\s+death)\b",
     re.IGNORECASE,
 )
-_MASSACRE = re.compile(r"\bmassacres?\b", re.IGNORECASE)
+_MASSACRE = re.compile(
+    r"\b(?:resulted\s+in|resulting\s+in|caused|causing|committed|committing|perpetrated|led\s+to"
+    r"|in)\s+(?:a|the|another)\s+massacre\b|\bmassacre\s+(?:perpetrated|committed|caused|took)\b",
+    re.IGNORECASE,
+)
 _REFERS_BACK = re.compile(r"\bthe\s+same\s+(?:warplanes|forces|aircraft|artillery|party)\b", re.I)
 _SECONDARY_LEAD = re.compile(
     r"^(?:also|it\s+should\s+be\s+noted|in\s+addition|previously|earlier|furthermore)\b", re.I
@@ -92,6 +96,9 @@ _WEAPON_UNKNOWN_SUBCATEGORY = {
     "car_bomb": "bombing_unknown",
     "gunfire": "gunfire_unknown",
 }
+_ANY_CONTROL = re.compile(
+    r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
+)
 _SPECIFIC_WEAPONS = ("torture", "drowning", "cluster_munition", "landmine", "erw", "car_bomb", "ied")
 
 
@@ -108,7 +115,7 @@ class PlaceMemory:
 
     context: dict[str, str] = field(default_factory=dict)
     governorate: dict[str, str] = field(default_factory=dict)
-    control: dict[str, ControlStatement] = field(default_factory=dict)
+    control: dict[str, tuple[int, ControlStatement]] = field(default_factory=dict)
 
 
 def place_key(text: str) -> str:
@@ -179,14 +186,17 @@ def _weapon(text: str) -> str | None:
     )
     if specific:
         return specific
-    found = lookups.first_code([row for row in lookups.WEAPONS if row[0] not in _SPECIFIC_WEAPONS],
-                               text)
-    return found[0] if found else None
+    return lookups.first_in_order(
+        [row for row in lookups.WEAPONS if row[0] not in _SPECIFIC_WEAPONS], text
+    )
 
 
 def _perpetrator(texts: list[str]) -> PartyMention | None:
     for text in texts:
-        masked = mask_spans(text, [(c.start, c.end) for c in find_control_statements(text)])
+        spans = [(c.start, c.end) for c in find_control_statements(text)]
+        # Also "stationed at a site controlled by X": X held the site, it did not attack.
+        spans += [(m.start(), m.end()) for m in _ANY_CONTROL.finditer(text)]
+        masked = mask_spans(text, spans)
         mentions = find_parties(masked)
         if mentions:
             return mentions[0]
@@ -201,6 +211,8 @@ def _victim_categories(text: str) -> list[str]:
 def _facility(text: str, weapon: str | None) -> str | None:
     if weapon in {"torture", "drowning"}:
         return None
+    if re.search(r"\bRed\s+Crescent\b", text):
+        return "red_crescent"
     found = lookups.first_code(lookups.FACILITIES, text)
     if not found:
         return None
@@ -249,9 +261,16 @@ def _governorate_for(
             earlier = find_governorates(paragraph_text[: paragraph_text.find(mention.text)])
             if earlier:
                 return earlier[-1].name
-    own = governorate_name(mention.name) if mention.type_word and \
-        mention.type_word.lower() == "city" else None
-    return own
+    if mention.type_word is None or mention.type_word.lower() == "city":
+        own = governorate_name(mention.name) if mention.name.split()[-1][:1].isupper() else None
+        if own and re.sub(r"\W", "", mention.name.lower()) in re.sub(
+                r"\W", "", own.lower().replace("idleb", "idlib")):
+            return own
+    # The rest of the sentence: "..., also known as X, in western rural Idlib".
+    after = find_governorates(text[mention.end:])
+    if after:
+        return after[0].name
+    return None
 
 
 def build_incidents(
@@ -265,17 +284,26 @@ def build_incidents(
     section = SectionState()
     memory = PlaceMemory()
     # First pass: what the report says about places anywhere (context, control).
-    for paragraph in paragraphs:
-        _remember_places(paragraph, memory, period, observations)
+    for position, paragraph in enumerate(paragraphs):
+        _remember_places(position, paragraph, memory, period, observations)
 
     incidents: list[Incident] = []
-    for paragraph in paragraphs:
+    sections: dict[int, int] = {}
+    section_number = 0
+    previous_text = ""
+    for position, paragraph in enumerate(paragraphs):
         if _skip_paragraph(paragraph):
             continue
         anchors = find_anchors(paragraph, period)
         if not anchors:
             if is_heading(paragraph):
-                section.party_code = heading_party(paragraph.text)
+                section_number += 1
+                last = paragraph.sentences[-1].text if paragraph.sentences else paragraph.text
+                section.party_code = heading_party(last if len(paragraph.text) > 120
+                                                   else paragraph.text)
+                previous_text = ""
+            else:
+                previous_text = paragraph.text
             continue
         primary: Incident | None = None
         secondary_sentences = {id(a.sentence) for a in anchors if a.secondary}
@@ -297,15 +325,18 @@ def build_incidents(
             incident = _build_one(
                 anchor, intro, following, paragraph, section, memory, source_name,
                 primary if anchor.secondary else None,
+                previous_text if index == 0 and not anchor.secondary else "",
+                position,
             )
-            if incident is None:
-                review.append(_review("dated harm but no place could be identified",
-                                      anchor.sentence))
+            if isinstance(incident, str):
+                review.append(_review(incident, anchor.sentence))
                 continue
             incidents.append(incident)
+            sections[id(incident)] = section_number
             if not anchor.secondary:
                 primary = incident
-    merged = _merge_duplicates(incidents)
+        previous_text = ""
+    merged = _merge_duplicates(incidents, sections)
     if len(merged) < len(incidents):
         warnings.append(f"merged {len(incidents) - len(merged)} repeated incident(s)")
     return merged
@@ -317,7 +348,7 @@ def _review(reason: str, sentence: Sentence) -> ReviewItem:
 
 
 def _remember_places(
-    paragraph: Paragraph, memory: PlaceMemory, period: Period | None,
+    position: int, paragraph: Paragraph, memory: PlaceMemory, period: Period | None,
     observations: list[ControlObservation],
 ) -> None:
     for sentence in paragraph.sentences:
@@ -342,7 +373,7 @@ def _remember_places(
                 earlier = find_places(paragraph.text[: paragraph.text.find(sentence.text)])
                 subject = earlier[-1] if earlier else None
             if subject is not None:
-                memory.control.setdefault(place_key(subject.name), statement)
+                memory.control.setdefault(place_key(subject.name), (position, statement))
             span = paragraph.original_span(
                 sentence.local_start + statement.start, sentence.local_start + statement.end
             )
@@ -368,10 +399,13 @@ def _build_one(
     memory: PlaceMemory,
     source_name: str | None,
     primary: Incident | None,
-) -> Incident | None:
+    previous_text: str,
+    position: int,
+) -> Incident | str:
+    """The incident an anchor states, or the reason it cannot be one (for review)."""
     anchor_text = anchor.sentence.text
     following_text = _sentences_text(following)
-    intro_text = _sentences_text(intro)
+    intro_text = _sentences_text(intro) or previous_text
     incident_text = " ".join(t for t in (anchor_text, following_text) if t)
 
     weapon = _weapon(anchor_text) or _weapon(following_text)
@@ -383,13 +417,16 @@ def _build_one(
                         place_text="", source_name=source_name)
     if mention is None:
         if primary is None:
-            return None
+            return "dated harm but no place could be identified"
         incident = replace(primary, date=anchor.date.value, date_precision=anchor.date.precision,
                            victim_categories=[], controlling_force=None,
                            controlling_force_categories=[], killed_total=None,
                            killed_children=None, killed_women=None, injured=None,
                            massacre=False, facility=None, time=None)
     else:
+        if mention.role != "harm" and death_date(anchor_text, None) is not None \
+                and anchor.date.precision == "year":
+            return "death date known only as a year and no place of death stated"
         _fill_place(incident, mention, found_in, paragraph.text, memory)
 
     incident.time = find_time(anchor_text)
@@ -430,15 +467,19 @@ def _build_one(
 
     if _KILL_WORDS.search(incident_text):
         incident.victim_categories = _victim_categories(" ".join((intro_text, incident_text)))
-    facility = _facility(incident_text, weapon)
-    if facility is None and primary is not None and not SAME_DAY.search(anchor_text):
-        facility = primary.facility
+    if SAME_DAY.search(anchor_text):
+        facility = None  # a separate attack recalled in passing; what it hit is not stated
+    else:
+        facility = _facility(incident_text, weapon)
+        if facility is None and primary is not None:
+            facility = primary.facility
     incident.facility = facility
 
     statements = find_control_statements(incident_text)
     if not statements and mention is not None and not anchor.secondary:
         remembered = memory.control.get(place_key(mention.name))
-        statements = [remembered] if remembered else []
+        # Only a statement made before the incident is told carries over to it.
+        statements = [remembered[1]] if remembered and remembered[0] < position else []
     if statements:
         incident.controlling_force = re.sub(
             r"^(?:which\s+|that\s+)?(?:is|was|were|are|being)\s+", "", statements[0].text
@@ -478,6 +519,12 @@ def _fill_place(
     stated = _governorate_for(mention, text, context, paragraph_text)
     if stated is None:
         stated = memory.governorate.get(key)
+    if stated is None and context:
+        # "Mazra'at al Fa'loul, to the east of Jarjanaz town": the town's governorate.
+        for inner in find_places(context):
+            stated = memory.governorate.get(place_key(inner.name))
+            if stated:
+                break
     resolution = resolve_place(mention.text, " ".join(x for x in (context, stated) if x) or None)
     if not resolution.resolved and context:
         # "Ghwayran Prison in Hasaka city": when the place itself is unknown, the town it is
@@ -493,6 +540,9 @@ def _fill_place(
             resolution = replace(resolution, resolved=False)
     governorate = stated or (governorate_name(resolution.governorate)
                              if resolution.resolved else None)
+    if governorate is None:
+        anywhere = find_governorates(paragraph_text)
+        governorate = anywhere[0].name if anywhere else None
     incident.governorate = governorate
     incident.admin1_pcode = GOVERNORATES.get(governorate) if governorate else None
     if resolution.resolved:
@@ -545,14 +595,19 @@ def _fill_perpetrator(
         incident.perpetrator_category, incident.perpetrator_subcategory = category_of(hint)
 
 
-def _merge_duplicates(incidents: list[Incident]) -> list[Incident]:
-    """One incident told twice (in the summary and again in its section) becomes one."""
+def _merge_duplicates(incidents: list[Incident], sections: dict[int, int]) -> list[Incident]:
+    """One incident told twice (in the summary and again in its section) becomes one.
+
+    Within one section, two records of the same day and place are two incidents (two bodies
+    found in the same camp on the same day), so only repeats across sections merge.
+    """
     merged: list[Incident] = []
     for incident in incidents:
         twin = next(
             (
                 kept for kept in merged
-                if kept.date == incident.date
+                if sections.get(id(kept)) != sections.get(id(incident))
+                and kept.date == incident.date
                 and place_key(kept.place_text) == place_key(incident.place_text)
                 and (kept.weapon is None or incident.weapon is None
                      or kept.weapon == incident.weapon)

@@ -115,19 +115,18 @@ _INJURED_PATTERNS = [
     ),
 ]
 _SINGLE_INJURED = re.compile(
-    r"\b(?:while|and)\s+(?:(?:his|her|their)\s+\w+|an?\s+(?:\w+\s+){0,3}?\w+|another|other)"
-    r"\s+(?:was|were)\s+(?:also\s+)?(?:injured|wounded)"
+    r"\b(?:while|and|with)\s+(?:(?:his|her|their)\s+\w+|an?\s+[^.;]{0,80}?|another|other)"
+    r"\s+(?:was|were|being)\s+(?:also\s+)?(?:injured|wounded)"
+    r"|\binjuring\s+(?:an?|one)\s"
     r"|^(?:an?|one)\s+(?:\w+\s+){0,3}?(?:was)\s+(?:injured|wounded)",
     re.I,
 )
 _SINGLE_KILLED = re.compile(
-    r"\b(?:he|she|[A-Z][\w'’-]+|an?\s+[\w-]+(?:\s+[\w-]+){0,3}|one\s+of\s+the\s+[\w\s]{1,40}?"
-    r"|the\s+(?:ambulance\s+)?driver)\s+(?:was|had\s+been)\s+(?:also\s+)?"
-    r"(?:killed|shot\s+dead|found\s+dead|executed|burned|drowned)"
-    r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?|one)\b"
+    r"\b(?:was|had\s+been)\s+(?:also\s+)?(?:killed|shot\s+dead|found\s+dead|executed"
+    r"|tortured\s+to\s+death|burned\s+to\s+death|drowned)\b"
+    r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?\s|one\s|[A-Z])"
     r"|\bthe\s+(?:body|corpse)\s+of\b"
-    r"|\b(?:died|drowned)\b",
-    re.I,
+    r"|\b(?:died|drowned|subsequently\s+dying)\b",
 )
 _VAGUE_GROUP = re.compile(
     r"\b(?:along\s+with|with)\s+(?:a\s+number\s+of|several|many|some|members\s+of)\b"
@@ -174,9 +173,17 @@ def _cut_injury_clause(text: str) -> str:
     return text[: cut.start()] if cut else text
 
 
+_ALONG_WITH = re.compile(rf"\bkilled\s+along\s+with\s+(?P<n>{NUMBER})\s+others\b", re.I)
+
+
 def extract_counts(text: str) -> Counts:
     """Killed (total, children, women) and injured counts stated in an incident's text."""
     counts = Counts()
+    along = _ALONG_WITH.search(text)
+    if along and parse_number(along.group("n")) is not None:
+        counts.killed_total = (parse_number(along.group("n")) or 0) + 1
+        counts.injured = extract_injured(text)
+        return counts
     for pattern in _TOTAL_PATTERNS:
         match = pattern.search(text)
         if not match:
@@ -190,11 +197,26 @@ def extract_counts(text: str) -> Counts:
             counts.killed_children = value
         elif _who_is_woman(who):
             counts.killed_women = value
+        tail_start = match.end("who")
         # The breakdown follows the total: "(three children and one woman)", ", including
         # 11 women", "- three children and two women -". Stop before the injured.
-        tail = _cut_injury_clause(text[match.end(): match.end() + 160])
+        tail = _cut_injury_clause(text[tail_start: tail_start + 160])
+        extra = re.match(
+            rf"\s*(?:,\s*)?and\s+(?P<n>{NUMBER}|an?)\s+(?:\w+\s+)?(?P<who>{_CHILDREN}|{_WOMEN}|man|men)\b",
+            tail, re.I,
+        )
+        is_group = _who_is_child(who) or _who_is_woman(who) or who.lower() in {"man", "men"}
+        if extra and is_group and extra.group("who").lower() != who.lower():
+            added = parse_number(extra.group("n")) or 1
+            counts.killed_total = value + added
+            if _who_is_child(extra.group("who")):
+                counts.killed_children = added
+            elif _who_is_woman(extra.group("who")):
+                counts.killed_women = added
         tail = re.split(r"[.;]", tail, maxsplit=1)[0]
         children, women = _breakdown(tail)
+        if counts.killed_total is not None and counts.killed_total != value:
+            break
         if children is not None and counts.killed_children is None:
             counts.killed_children = children
         if women is not None and counts.killed_women is None:
@@ -210,17 +232,19 @@ def _single_victim(text: str, counts: Counts) -> None:
     """One named victim: "a 13-year-old child ... was killed", "The body of Ms. X"."""
     if _VAGUE_GROUP.search(text) and re.search(r"\balong\s+with\b", text, re.I):
         return
-    kill = _SINGLE_KILLED.search(text)
+    if re.search(r"\bmassacre\b", text, re.I):
+        # One named victim of a massacre: the death toll is not this one person.
+        return
+    kill = _SINGLE_KILLED.search(text) or re.search(
+        r"\b(?:his|her)\s+death\b|\bhad\s+died\b", text, re.I
+    )
     if not kill:
         return
-    if re.search(r"\b(?:his|her|their)\s+death\b|\bhad\s+died\b|\bdied\b", text, re.I) is None \
-            and re.search(r"\b(?:civilians|people|victims)\b", text[: kill.start()], re.I):
-        return
     counts.killed_total = 1
-    before = _cut_injury_clause(text[: kill.end() + 80])
-    if _CHILD_VICTIM.search(before):
+    subject = _cut_injury_clause(text[: kill.start()])
+    if _CHILD_VICTIM.search(subject):
         counts.killed_children = 1
-    elif _WOMAN_VICTIM.search(before):
+    elif _WOMAN_VICTIM.search(subject):
         counts.killed_women = 1
 
 

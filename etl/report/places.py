@@ -104,7 +104,7 @@ def find_governorates(text: str) -> list[GovernorateMention]:
 _TYPE_WORDS = (
     r"(?:village|town|city|IDPs?\s+[Cc]amp|[Cc]amp|neighbou?rhood|area|district|sub-?district"
     r"|county|region|[Pp]rison|[Bb]order\s+[Cc]rossing|[Cc]rossing|[Aa]irbase|[Aa]irport"
-    r"|[Ss]quare|valley|plain)"
+    r"|[Ss]quare|valley|plain|suburbs(?!\s+governorate))"
 )
 _PLURAL_TYPES = r"(?:villages|towns|cities|camps|neighbou?rhoods|areas)"
 _ARTICLE = r"(?:[Aa]l|[Ee]l|[Aa]s|[Aa]sh|[Aa]d|[Aa]n|[Aa]r|[Aa]z|[Ee]z|[Aa]t|[Uu]m|[Uu]mm|[Bb]in|[Bb]ani|[Aa]bu|[Dd]eir|[Tt]al|[Kk]afr|[Ss]heikh|[Jj]abal|[Bb]ab|[Ww]adi|[Ii]bn)"
@@ -145,9 +145,18 @@ _ROLE_BEFORE = [
     ("destination", re.compile(r"\b(?:travell?ing|heading|way|bound|going|returning|fled|moving)"
                                r"\s+(?:back\s+)?(?:to|for|towards)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$",
                                re.I)),
-    ("arrest", re.compile(r"\b(?:arrested|detained|abducted|kidnapped|born|studying|studied"
-                          r"|lived|living|worked|works|working)\b[^.;]{0,60}$", re.I)),
+    ("arrest", re.compile(r"\b(?:arrested|detained|abducted|kidnapped|born)\b[^.;]{0,60}$", re.I)),
+    ("context", re.compile(r"\badministratively\s+(?:a\s+)?part\s+of\s+$|\bknown\s+as\s+$", re.I)),
+    ("route", re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)),
 ]
+# Words that may sit between a place and the places that locate it ("from X village in the
+# rural areas of Y city in rural Z governorate"): a mention reached only through these
+# shares the role of the mention before it.
+_CHAIN_GAP = re.compile(
+    r"^(?:[\s,]|\b(?:in|of|the|near|rural|areas?|suburbs|countryside|eastern|western|northern"
+    r"|southern|north|south|east|west|central|also|administratively|part|a|to)\b)*$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -204,17 +213,19 @@ def find_places(text: str) -> list[PlaceMention]:
         if type_word:
             singular = re.sub(r"(?<=[a-z])(?:ies)$", "y", type_word)
             singular = re.sub(r"(?<=[a-z])s$", "", singular) if singular.lower() not in {
-                "idps camp"} else singular
+                "idps camp", "suburbs"} else singular
             written = f"{name} {singular}"
         else:
             written = name
         taken.append((start, end))
-        found.append(PlaceMention(written, name, type_word, _role(text, start), start, end, abroad))
+        role = "harm" if abroad else _role(text, start)
+        if type_word and re.fullmatch(_PLURAL_TYPES, type_word) and \
+                re.search(r"\bbetween\s+(?:the\s+)?$", text[max(0, start - 20):start]):
+            role = "route"
+        found.append(PlaceMention(written, name, type_word, role, start, end, abroad))
 
     for match in ABROAD.finditer(text):
         add(match.group("name"), None, match.start("name"), match.end("name"), abroad=True)
-    for match in TYPE_OF_PLACE.finditer(text):
-        add(match.group("name"), match.group("type"), match.start(), match.end())
     for match in PLACE_WITH_TYPE.finditer(text):
         name = match.group("name")
         offset = match.start("name")
@@ -222,11 +233,25 @@ def find_places(text: str) -> list[PlaceMention]:
         trimmed = _trim_name(name)
         offset += len(name) - len(trimmed)
         add(trimmed, match.group("type"), offset, match.end())
+    for match in TYPE_OF_PLACE.finditer(text):
+        add(match.group("name"), match.group("type"), match.start(), match.end())
     for match in DESERT.finditer(text):
         add(match.group(0).strip(" '‘’"), None, match.start(), match.end())
     for match in BARE_PLACE.finditer(text):
+        if re.search(r"\b(?:Hospital|School|Mosque|Center|Centre|University|Court|Council)$",
+                     match.group("name")):
+            continue
         add(match.group("name"), None, match.start("name"), match.end("name"))
-    return sorted(found, key=lambda m: m.start)
+    ordered = sorted(found, key=lambda m: m.start)
+    chained: list[PlaceMention] = []
+    for mention in ordered:
+        previous = chained[-1] if chained else None
+        if previous is not None and previous.role in {"origin", "base", "destination", "arrest"} \
+                and mention.role == "harm" and _CHAIN_GAP.match(text[previous.end:mention.start]):
+            mention = PlaceMention(mention.text, mention.name, mention.type_word, previous.role,
+                                   mention.start, mention.end, mention.abroad)
+        chained.append(mention)
+    return chained
 
 
 def context_after(text: str, end: int) -> str | None:
