@@ -114,6 +114,8 @@ def db_destroy(settings: Settings) -> None:
 @click.pass_obj
 def migrate(settings: Settings, revision: str) -> None:
     """Apply database migrations, then sync reference data (party taxonomy)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from db.engine import database_url, make_engine, make_session_factory, transaction
     from db.migrate import current_revision, upgrade
     from db.parties import load_party_taxonomy
@@ -121,10 +123,14 @@ def migrate(settings: Settings, revision: str) -> None:
 
     engine = make_engine(database_url(settings))
     try:
+        # Each migration runs in one transaction: a failure leaves the previous revision.
         upgrade(engine, revision)
         with transaction(make_session_factory(engine)) as session:
             parties = sync_parties(session, load_party_taxonomy())
         click.echo(f"Database at revision {current_revision(engine)}; {parties} parties synced.")
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        _fail(f"migration failed, database left at its previous revision: {cause}")
     finally:
         engine.dispose()
 

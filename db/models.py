@@ -508,6 +508,10 @@ class Incident(Base):
     control_zone_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("control_zones.id", ondelete="SET NULL"), index=True
     )
+    # use_alter: observations also point at incidents, so one side of the cycle is added later.
+    control_observation_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("control_observations.id", ondelete="SET NULL", use_alter=True)
+    )
     control_method: Mapped[str | None] = mapped_column(Text)
     control_evidence_age_days: Mapped[int | None] = mapped_column(Integer)
     control_disagrees: Mapped[bool | None] = mapped_column(Boolean)

@@ -65,7 +65,17 @@ HAZARD_STATUSES = ("active", "in_progress", "closed", "cancelled")
 
 CONTAMINATION_TYPES = ("mine", "erw", "ied", "cluster_munition", "uxo", "other")
 
-SOURCE_KINDS = ("report", "csv", "geojson", "acled", "zones", "hazards", "manual", "sample")
+SOURCE_KINDS = (
+    "report",
+    "csv",
+    "geojson",
+    "acled",
+    "zones",
+    "hazards",
+    "manual",
+    "sample",
+    "synthetic",
+)
 
 REVIEW_STATUSES = ("open", "resolved", "dismissed")
 
