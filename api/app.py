@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_problem_handlers
-from api.routers import health
+from api.routers import control, health, landmines
 from db.engine import database_url, make_engine, make_session_factory
 from db.settings import Settings
 
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sessions = make_session_factory(engine)
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(control.router)
+    app.include_router(landmines.router)
 
     @app.get("/", include_in_schema=False)
     def landing() -> dict[str, object]:

@@ -9,6 +9,7 @@ from athar.cli_db import register as register_db
 from athar.cli_etl import register as register_etl
 from athar.cli_gazetteer import register as register_gazetteer
 from athar.cli_load import register as register_load
+from athar.cli_zones import register as register_zones
 from db.settings import Settings
 
 
@@ -24,3 +25,4 @@ register_db(main)
 register_gazetteer(main)
 register_etl(main)
 register_load(main)
+register_zones(main)
