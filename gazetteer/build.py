@@ -390,6 +390,26 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
     return places
 
 
+def share_seat_aliases(admins: list[dict[str, Any]], communities: dict[str, BuildPlace]) -> int:
+    """Give each admin seat town the spellings collected for its unit.
+
+    OpenSyria lists many spellings per district and sub-district ("Tadmur", "Palmyra",
+    "Ma'arrat al-Nu'man"); the town the unit is named after is known by the same ones.
+    """
+    by_key: dict[str, list[BuildPlace]] = defaultdict(list)
+    for place in communities.values():
+        by_key[strict_key(place.name)].append(place)
+    shared = 0
+    for unit in admins:
+        if unit["level"] == 0:
+            continue
+        for place in by_key.get(strict_key(unit["name"]), ()):
+            if unit["pcode"] in place.adm:
+                place.names.extend([unit["name"], unit["name_ar"] or "", *unit["names"]])
+                shared += 1
+    return shared
+
+
 def build_neighbourhoods(src: Path, locator: AdminLocator) -> list[BuildPlace]:
     from shapely.geometry import shape
 
@@ -678,6 +698,7 @@ def build(src: Path, out: Path = DATA_DIR) -> dict[str, Any]:
     admin_by_pcode = {u["pcode"]: u for u in admins}
     locator = AdminLocator(raw_adm3)
     communities = build_communities(src, locator)
+    share_seat_aliases(admins, communities)
     neighbourhoods = build_neighbourhoods(src, locator)
     camps = build_camps(src, communities, locator, admin_by_pcode)
     wiki_own = attach_wikipedia(src, communities, locator)

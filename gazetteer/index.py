@@ -97,6 +97,17 @@ class NameIndex:
         """Entries whose strict key equals ``key``."""
         return [self.entries[i] for i in self.by_strict.get(key, ())]
 
+    def exact_or_skeleton(self, key: str, skeleton: str, min_skeleton: int = 4) -> list[Entry]:
+        """Entries for a context phrase: strict key, else a close same-skeleton spelling."""
+        found = self.exact(key)
+        if found or len(skeleton) < min_skeleton:
+            return found
+        return [
+            self.entries[i]
+            for i in self.by_skeleton.get(skeleton, ())
+            if fuzz.ratio(key, self.entries[i].strict) >= 75
+        ]
+
     def lookup(self, query: NormalizedName, fuzzy: bool = True, limit: int = 40) -> list[Hit]:
         """Targets for a normalised query name, best score per target."""
         best: dict[tuple[str, bool], Hit] = {}

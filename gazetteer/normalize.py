@@ -108,6 +108,13 @@ _KIND_PRIORITY = {
     "facility": 2, "community": 1, "area": 0,
 }
 
+_REPEATED_VOWEL_RE = re.compile(r"([aeiou])\1+")
+
+
+def _collapse_vowels(word: str) -> str:
+    return _REPEATED_VOWEL_RE.sub(r"\1", word)
+
+
 # Spelling families of frequent name words, mapped to one canonical spelling.
 WORD_FAMILIES: dict[str, str] = {}
 for _canon, _variants in {
@@ -133,7 +140,10 @@ for _canon, _variants in {
     "mazraat": "mazraat mazraet mazrat mazraah",
 }.items():
     for _variant in _variants.split():
-        WORD_FAMILIES.setdefault(_variant, _canon)
+        # Doubled vowels are collapsed later in the chain, so both the raw and the
+        # collapsed spelling map to the (collapsed) canonical word.
+        WORD_FAMILIES.setdefault(_variant, _collapse_vowels(_canon))
+        WORD_FAMILIES.setdefault(_collapse_vowels(_variant), _collapse_vowels(_canon))
 
 # Qualifiers ("Little", "Saghir", "Eastern", "Sharqi") are written in English by OCHA and
 # in Arabic by most others, and before or after the name.  They become one English word
@@ -155,6 +165,7 @@ for _canon, _variants in {
 }.items():
     for _variant in _variants.split():
         QUALIFIERS.setdefault(_variant, _canon)
+        QUALIFIERS.setdefault(_collapse_vowels(_variant), _canon)
 
 
 def _fold_latin_text(text: str) -> str:
@@ -275,11 +286,19 @@ def sanitize_endings(parts: NameParts) -> NameParts:
     return replace(parts, tokens=tuple(out))
 
 
+def sanitize_repeated_vowels(parts: NameParts) -> NameParts:
+    """Collapse doubled vowels ("Daraa"/"Dara", "Maarat"/"Marat"); they mostly mark an ayn."""
+    if parts.script != "latin":
+        return parts
+    return replace(parts, tokens=tuple(_collapse_vowels(t) for t in parts.tokens))
+
+
 LATIN_CHAIN: tuple[Sanitizer, ...] = (
     sanitize_articles,
     sanitize_kind_words,
     sanitize_word_families,
     sanitize_endings,
+    sanitize_repeated_vowels,
 )
 
 # --------------------------------------------------------------------------- Arabic
@@ -372,9 +391,9 @@ def _latin_skeleton_token(token: str) -> str:
                 out.append("a")
             previous = ch
             continue
-        if ch in "wy" and (previous in _VOWELS or index == len(token) - 1 or index == 0):
-            # Diphthongs (aw, ay, ey) and final -y are vowels in transliteration;
-            # an initial w/y is kept as the vowel marker would be.
+        if ch in "wy":
+            # Inside a word w/y are glides written as vowels just as often
+            # ("Suwaidan"/"Swidan", "Madyara"/"Modira"); only an initial one is kept.
             if index == 0:
                 out.append("a" if ch == "y" else "w")
             previous = "a"

@@ -15,15 +15,22 @@ facilities, which fall back to their host place when the context names it — an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from gazetteer.data import AdminUnit, Gazetteer, Place
 from gazetteer.geo import DIRECTION_BEARINGS, angle_between, bearing_deg, haversine_km
 from gazetteer.index import Hit, NameIndex
-from gazetteer.normalize import KIND_WORDS, normalize, strict_key, tokens_for_context
+from gazetteer.normalize import (
+    KIND_WORDS,
+    normalize,
+    skeleton_key,
+    strict_key,
+    tokens_for_context,
+)
 
 # A candidate must reach this combined score to be accepted.
 ACCEPT_SCORE = 0.78
@@ -66,6 +73,13 @@ _ADMIN_TYPE_WORDS = frozenset(
     {"governorate", "province", "suburbs", "countryside", "district", "subdistrict",
      "county", "region", "rural", "rif", "nahiya", "mantiqa"}
 )
+_KNOWN_AS_RE = re.compile(
+    r"(?:known|referred to|called)\s+as\s+(?:the\s+)?([^,;:()]+?)(?=\s+(?:in|on|at|near|of)\s|[,;:()]|$)",
+    re.IGNORECASE,
+)
+# Leading words that make "farms of X" or "the X quarter" out of a place name X.
+_GENERIC_LEADS = frozenset({"mazrat", "mazra", "mazare", "haret", "hara", "ard", "aradi",
+                            "souq", "suq", "dawar", "duwar", "hay", "harat"})
 _ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
 
 
@@ -134,6 +148,7 @@ class _Reference:
     lon: float
     label: str
     radius_km: float
+    key: str
 
 
 @dataclass
@@ -142,14 +157,12 @@ class _Context:
     adm1_soft: set[str] = field(default_factory=set)
     adm_soft: set[str] = field(default_factory=set)
     anchors: list[Place] = field(default_factory=list)
+    anchor_keys: list[str] = field(default_factory=list)
     city: Place | None = None
     admin_mentions: list[AdminUnit] = field(default_factory=list)
-    direction: float | None = None
-    reference: _Reference | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not (self.adm1 or self.adm_soft or self.anchors or self.direction is not None)
+    directions: list[tuple[float, _Reference]] = field(default_factory=list)
+    city_explicit: bool = False
+    alt_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -227,7 +240,7 @@ class Resolver:
         ctx = self._parse_context(context or "")
         hint = query.kind_hint
         hits = index.lookup(query)
-        scored = [self._score(hit, hint, ctx) for hit in hits]
+        scored = [self._score(hit, hint, ctx, query.strict) for hit in hits]
         scored.sort(key=lambda s: -s.score)
         runners = tuple(self._candidate(s) for s in scored[1:6])
 
@@ -249,6 +262,12 @@ class Resolver:
         if best is not None and best.admin is not None:
             return self._admin_resolution(name, best, runners)
 
+        for alternative in self._alternatives(query.strict, ctx):
+            again = self._resolve(alternative, context)
+            if again.resolved:
+                note = f"resolved as {alternative!r}"
+                return replace(again, query=name, reason=f"{note}; {again.reason}")
+
         fallback = self._fallback(name, hint, ctx, runners)
         if fallback is not None:
             return fallback
@@ -258,6 +277,14 @@ class Resolver:
             reason = f"best match {self._label(top)!r} too weak or outside the context"
         return Resolution(resolved=False, query=name, candidates=tuple(
             self._candidate(s) for s in scored[:5]), reason=reason)
+
+    def _alternatives(self, strict: str, ctx: _Context) -> list[str]:
+        """Other names to try: "also known as" names, and the name minus "farms of"."""
+        out = [n for n in ctx.alt_names if strict_key(n) != strict]
+        words = strict.split()
+        if len(words) > 1 and words[0] in _GENERIC_LEADS:
+            out.append(" ".join(words[1:]))
+        return out
 
     def _acceptable(self, scored: _Scored, hint: str | None) -> bool:
         if scored.name_score < MIN_NAME_SCORE or scored.score < ACCEPT_SCORE:
@@ -274,7 +301,7 @@ class Resolver:
 
     # ------------------------------------------------------------------ scoring
 
-    def _score(self, hit: Hit, hint: str | None, ctx: _Context) -> _Scored:
+    def _score(self, hit: Hit, hint: str | None, ctx: _Context, query_key: str) -> _Scored:
         notes = [f"{hit.how} name match ({hit.score:.2f})"]
         score = hit.score
         place: Place | None = None
@@ -301,7 +328,12 @@ class Resolver:
                     score += 0.15
                     notes.append(f"neighbourhood of {ctx.city.name}")
                 elif place.id != ctx.city.id:
-                    score -= 0.35
+                    # A neighbourhood of another city is never the one meant.
+                    score -= 1.0
+            if hint == "camp" and place.kind != "camp" and ctx.anchors:
+                near = min(haversine_km(lat, lon, a.lat, a.lon) for a in ctx.anchors)
+                if near > 10:
+                    score -= 1.0
         if ctx.adm1 and adm1 is not None:
             if adm1 in ctx.adm1:
                 score += 0.15
@@ -314,9 +346,12 @@ class Resolver:
         if ctx.adm_soft and adm_codes & ctx.adm_soft:
             score += 0.08
             notes.append("in a district/sub-district named in the context")
-        if ctx.anchors and place is not None:
+        # The name's own mention in the context ("eastern al-Bitar village") is no anchor.
+        anchors = [a for a, k in zip(ctx.anchors, ctx.anchor_keys, strict=True)
+                   if k != query_key]
+        if anchors and place is not None:
             distance, anchor = min(
-                ((haversine_km(lat, lon, a.lat, a.lon), a) for a in ctx.anchors),
+                ((haversine_km(lat, lon, a.lat, a.lon), a) for a in anchors),
                 key=lambda pair: pair[0],
             )
             if anchor.id != place.id:
@@ -329,11 +364,19 @@ class Resolver:
                 elif distance > 80:
                     score -= 0.08
                 notes.append(f"{distance:.1f} km from {anchor.name}")
-        if ctx.direction is not None and ctx.reference is not None:
-            ref = ctx.reference
-            distance = haversine_km(ref.lat, ref.lon, lat, lon)
-            if distance > max(1.0, ref.radius_km * 0.15) and (place is not None):
-                angle = angle_between(bearing_deg(ref.lat, ref.lon, lat, lon), ctx.direction)
+            if (hint in ("facility", "neighbourhood", "camp") and ctx.city is not None
+                    and ctx.city_explicit
+                    and haversine_km(lat, lon, ctx.city.lat, ctx.city.lon) > 15):
+                score -= 1.0  # a prison "in Hasaka city" is not 70 km away
+        if place is not None:
+            own_key = strict_key(place.name)
+            for direction, ref in ctx.directions:
+                if ref.key in (own_key, hit.matched, query_key):
+                    continue  # "eastern Tadmur suburbs" says nothing about Tadmur itself
+                distance = haversine_km(ref.lat, ref.lon, lat, lon)
+                if distance <= max(1.0, ref.radius_km * 0.15):
+                    continue
+                angle = angle_between(bearing_deg(ref.lat, ref.lon, lat, lon), direction)
                 if angle <= 60:
                     score += 0.07
                     notes.append(f"lies in the stated direction of {ref.label}")
@@ -363,12 +406,16 @@ class Resolver:
                 key = strict_key(" ".join(span))
                 if len(key) < 3:
                     continue
-                entries = index.exact(key)
+                role = _role(tokens, position, position + width)
+                # A type word after the span ("Kelli town") makes even a short
+                # same-skeleton spelling trustworthy.
+                entries = index.exact_or_skeleton(
+                    key, skeleton_key(" ".join(span)), min_skeleton=2 if role == "anchor" else 4
+                )
                 if not entries:
                     continue
                 places = [index.place(e.target) for e in entries if not e.is_admin]
                 admins = [index.admin(e.target) for e in entries if e.is_admin]
-                role = _role(tokens, position, position + width)
                 found = _Mention(position, position + width, key, places, admins, role)
                 break
             if found is None:
@@ -388,7 +435,10 @@ class Resolver:
                             ctx.adm1_soft.add(unit.adm1)
                 ctx.admin_mentions.extend(mention.admins)
         # Anchors are chosen once the governorate is known, to pick the right namesake.
+        # Places followed by a type word ("Kelli town") come before bare words.
         anchor_for: dict[int, Place] = {}
+        explicit: list[tuple[Place, str]] = []
+        implicit: list[tuple[Place, str]] = []
         for number, mention in enumerate(mentions):
             if mention.role not in ("anchor", "both"):
                 continue
@@ -396,24 +446,27 @@ class Resolver:
             if anchor is None:
                 continue
             anchor_for[number] = anchor
-            ctx.anchors.append(anchor)
-            if ctx.city is None and _followed_by(tokens, mention.end, {"city", "town"}):
+            (explicit if mention.role == "anchor" else implicit).append((anchor, mention.key))
+            if (ctx.city is None and anchor.kind == "community"
+                    and _followed_by(tokens, mention.end, {"city", "town"})):
                 ctx.city = anchor
+                ctx.city_explicit = True
             if anchor.adm1:
                 ctx.adm1_soft.add(anchor.adm1)
-        if ctx.city is None and ctx.anchors:
-            ctx.city = ctx.anchors[0]
+        ctx.anchors = [a for a, _ in explicit + implicit]
+        ctx.anchor_keys = [k for _, k in explicit + implicit]
+        if ctx.city is None:
+            ctx.city = next((a for a in ctx.anchors if a.kind == "community"), None)
 
-        direction_at = _direction(tokens)
-        if direction_at is not None:
-            bearing, at = direction_at
+        for bearing, at in _directions(tokens):
             for number, mention in enumerate(mentions):
                 if mention.start < at:
                     continue
                 ref = self._reference(mention, anchor_for.get(number))
                 if ref is not None:
-                    ctx.direction, ctx.reference = bearing, ref
-                    break
+                    ctx.directions.append((bearing, ref))
+                break
+        ctx.alt_names = [m.strip() for m in _KNOWN_AS_RE.findall(context) if m.strip()]
         return ctx
 
     def _reference(self, mention: _Mention, anchor: Place | None) -> _Reference | None:
@@ -421,9 +474,10 @@ class Resolver:
             units = sorted(mention.admins, key=lambda u: u.level)
             if units:
                 unit = units[0]
-                return _Reference(unit.centre_lat, unit.centre_lon, unit.name, unit.radius_km)
+                return _Reference(unit.centre_lat, unit.centre_lon, unit.name, unit.radius_km,
+                                  mention.key)
         if anchor is not None:
-            return _Reference(anchor.lat, anchor.lon, anchor.name, 0.0)
+            return _Reference(anchor.lat, anchor.lon, anchor.name, 0.0, mention.key)
         return None
 
     # ------------------------------------------------------------------ fallbacks
@@ -431,6 +485,8 @@ class Resolver:
     def _fallback(
         self, name: str, hint: str | None, ctx: _Context, runners: tuple[Candidate, ...]
     ) -> Resolution | None:
+        if hint == "area" and ctx.city is not None and ctx.city_explicit:
+            hint = "neighbourhood"  # "X area in southern Y city" is a part of Y
         if hint not in ("camp", "neighbourhood", "facility"):
             return None
         host = ctx.city if hint == "neighbourhood" else (ctx.anchors[0] if ctx.anchors else None)
@@ -551,13 +607,18 @@ def _kind_adjustment(place: Place, hint: str | None) -> float:
     if hint == "neighbourhood":
         return {"neighbourhood": 0.05, "community": -0.05}.get(kind, -0.15)
     if hint == "facility":
-        return {"landmark": 0.04, "community": 0.0}.get(kind, -0.05)
+        # Reports' facilities are located by their town in the reference data, so the
+        # town beats a same-named landmark point a few km off.
+        return {"landmark": 0.0, "community": 0.03}.get(kind, -0.05)
     return {"community": 0.02, "neighbourhood": -0.03, "camp": -0.12,
             "landmark": -0.1}.get(kind, 0.0)
 
 
 def _span_ok(span: list[str]) -> bool:
     first, last = span[0], span[-1]
+    for inner in span[1:-1]:
+        if (inner in _STOPWORDS or inner in KIND_WORDS) and inner not in _ARTICLE_TOKENS:
+            return False
     if last in _STOPWORDS or last in _ARTICLE_TOKENS or last in KIND_WORDS:
         return False
     if first in _STOPWORDS and first not in _ARTICLE_TOKENS:
@@ -583,22 +644,24 @@ def _role(tokens: list[str], start: int, end: int) -> str:
     return "both"
 
 
-def _direction(tokens: list[str]) -> tuple[float, int] | None:
-    for position, token in enumerate(tokens):
+def _directions(tokens: list[str]) -> list[tuple[float, int]]:
+    out: list[tuple[float, int]] = []
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
         if token not in DIRECTION_BEARINGS:
+            position += 1
             continue
         bearing = DIRECTION_BEARINGS[token]
         following = tokens[position + 1] if position + 1 < len(tokens) else ""
-        if following in DIRECTION_BEARINGS and token in ("north", "south", "northern",
-                                                          "southern"):
-            # "north west" / "south-eastern": average the two words.
-            other = DIRECTION_BEARINGS[following]
-            bearing = (bearing + other) / 2 if abs(bearing - other) <= 180 else (
-                (bearing + other + 360) / 2) % 360
-            if token in ("north", "northern") and following in ("west", "western"):
-                bearing = 315.0
-        return bearing, position
-    return None
+        if following in DIRECTION_BEARINGS and token.startswith(("north", "south")) and \
+                following.startswith(("east", "west")):
+            # "north west", "south-eastern": the compound bearing.
+            bearing = DIRECTION_BEARINGS[token.replace("ern", "") + following.replace("ern", "")]
+            position += 1
+        out.append((bearing, position))
+        position += 1
+    return out
 
 
 def _pick_anchor(places: list[Place], ctx: _Context) -> Place | None:
