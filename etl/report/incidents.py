@@ -28,7 +28,7 @@ from etl.report.dates import (
     is_context_date,
 )
 from etl.report.model import EVIDENCE_MAX_CHARS, ControlObservation, Incident, ReviewItem
-from etl.report.numbers import extract_counts
+from etl.report.numbers import extract_counts, mentions_massacre
 from etl.report.parties import (
     AMBIGUOUS,
     UNKNOWN_CODES,
@@ -68,11 +68,6 @@ _KILL_WORDS = re.compile(
     r"\b(?:killed|killing|died|dying|death|dead|drowned|massacre|shot\s+dead|tortured\s+to\s+death)\b",
     re.IGNORECASE,
 )
-_MASSACRE = re.compile(
-    r"\b(?:resulted\s+in|resulting\s+in|caused|causing|committed|committing|perpetrated|led\s+to"
-    r"|in)\s+(?:a|the|another)\s+massacre\b|\bmassacre\s+(?:perpetrated|committed|caused|took)\b",
-    re.IGNORECASE,
-)
 _REFERS_BACK = re.compile(r"\bthe\s+same\s+(?:warplanes|forces|aircraft|artillery|party)\b", re.I)
 _SECONDARY_LEAD = re.compile(
     r"^(?:also|it\s+should\s+be\s+noted|in\s+addition|previously|earlier|furthermore)\b", re.I
@@ -107,6 +102,7 @@ class SectionState:
     """What the headings above the current paragraph say about the incidents under them."""
 
     party_code: str | None = None
+    weapon: str | None = None
 
 
 @dataclass
@@ -130,7 +126,7 @@ def is_heading(paragraph: Paragraph) -> bool:
     text = paragraph.text.strip()
     if len(text) <= 120 and not text.endswith((".", "”", '"')) and not find_dates(text, None):
         return True
-    if text.endswith(":") and len(text) <= 400:
+    if text.endswith(":"):
         return True
     return bool(_NUMBERED_HEADING.match(text) and len(text) <= 120)
 
@@ -168,7 +164,7 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
             chosen = death_date(sentence.text, period) or dates[0]
             anchors.append(Anchor(sentence, chosen, secondary=bool(anchors)))
             continue
-        if anchors and SAME_DAY.search(sentence.text) and _MASSACRE.search(sentence.text):
+        if anchors and SAME_DAY.search(sentence.text) and mentions_massacre(sentence.text):
             anchors.append(Anchor(sentence, anchors[0].date, secondary=True))
         del index
     # A later anchor that does not read as an aside ("Also, ...", "the same warplanes") is a
@@ -181,6 +177,8 @@ def _sentences_text(sentences: list[Sentence]) -> str:
 
 
 def _weapon(text: str) -> str | None:
+    # "fired rockets in response to Israeli airstrikes": the other attack is not this one's.
+    text = re.sub(r"\bin\s+(?:response|retaliation)\s+(?:to|for)\s+[^,.;]*", " ", text, flags=re.I)
     specific = lookups.first_in_order(
         [row for row in lookups.WEAPONS if row[0] in _SPECIFIC_WEAPONS], text
     )
@@ -208,15 +206,30 @@ def _victim_categories(text: str) -> list[str]:
     return lookups.all_codes(lookups.VICTIM_CATEGORIES, cleaned)
 
 
+_NOT_TARGET = re.compile(
+    r"\b(?:arrived|taken|transferred|admitted|returned|brought|rushed|works?|worked|working"
+    r"|employed|volunteered?|studying|studied|belonging|affiliated|supported|member)\b"
+    r"[^,.;]{0,45}$",
+    re.I,
+)
+
+
 def _facility(text: str, weapon: str | None) -> str | None:
     if weapon in {"torture", "drowning"}:
         return None
     if re.search(r"\bRed\s+Crescent\b", text):
         return "red_crescent"
-    found = lookups.first_code(lookups.FACILITIES, text)
-    if not found:
+    hits: list[tuple[int, int, str]] = []
+    for rank, (code, pattern) in enumerate(lookups.FACILITIES):
+        for match in pattern.finditer(text):
+            before = text[max(0, match.start() - 60):match.start()]
+            if _NOT_TARGET.search(before):
+                continue
+            hits.append((match.start(), rank, code))
+            break
+    if not hits:
         return None
-    code = found[0]
+    code = min(hits)[2]
     if code == "camp" and weapon in {"gunfire", None}:
         # People shot inside a camp are not an attack on the camp.
         return None
@@ -299,8 +312,10 @@ def build_incidents(
             if is_heading(paragraph):
                 section_number += 1
                 last = paragraph.sentences[-1].text if paragraph.sentences else paragraph.text
-                section.party_code = heading_party(last if len(paragraph.text) > 120
-                                                   else paragraph.text)
+                heading_text = last if len(paragraph.text) > 120 else paragraph.text
+                section.party_code = heading_party(heading_text)
+                section.weapon = "torture" if re.search(r"\btorture\b", heading_text, re.I) \
+                    else None
                 previous_text = ""
             else:
                 previous_text = paragraph.text
@@ -411,6 +426,8 @@ def _build_one(
     weapon = _weapon(anchor_text) or _weapon(following_text)
     if weapon is None and primary is not None:
         weapon = primary.weapon if _REFERS_BACK.search(anchor_text) else None
+    if weapon is None and section.weapon and _KILL_WORDS.search(incident_text):
+        weapon = section.weapon
 
     mention, found_in = _pick_place(anchor_text, following_text, intro_text, weapon)
     incident = Incident(date=anchor.date.value, date_precision=anchor.date.precision,
@@ -424,8 +441,8 @@ def _build_one(
                            killed_children=None, killed_women=None, injured=None,
                            massacre=False, facility=None, time=None)
     else:
-        if mention.role != "harm" and death_date(anchor_text, None) is not None \
-                and anchor.date.precision == "year":
+        if (mention.role != "harm" or found_in != anchor_text) \
+                and death_date(anchor_text, None) is not None and anchor.date.precision == "year":
             return "death date known only as a year and no place of death stated"
         _fill_place(incident, mention, found_in, paragraph.text, memory)
 
@@ -440,7 +457,8 @@ def _build_one(
         incident.perpetrator_subcategory = primary.perpetrator_subcategory
     else:
         if perpetrator is None:
-            perpetrator = _perpetrator(list(reversed([s.text for s in intro])) + [following_text])
+            earlier = [s.text for s in intro] if intro else [previous_text]
+            perpetrator = _perpetrator([*reversed(earlier), following_text])
         _fill_perpetrator(incident, perpetrator, section, weapon, incident_text)
 
     # Casualties.
@@ -456,13 +474,15 @@ def _build_one(
     if counts.killed_total == 1 and counts.killed_children is None and \
             counts.killed_women is None and intro_text:
         _victim_from_intro(intro_text, anchor_text, counts)
+    if counts.killed_total is None and weapon == "torture":
+        counts.killed_total = 1  # a death in detention is one person's
     incident.killed_total = counts.killed_total
     incident.killed_children = counts.killed_children
     incident.killed_women = counts.killed_women
     incident.injured = counts.injured
     incident.massacre = bool(
         (counts.killed_total is not None and counts.killed_total >= 5)
-        or _MASSACRE.search(incident_text)
+        or mentions_massacre(incident_text)
     )
 
     if _KILL_WORDS.search(incident_text):
@@ -511,14 +531,18 @@ def _fill_place(
 ) -> None:
     key = place_key(mention.name)
     incident.place_text = mention.text
-    context = context_after(text, mention.end) or memory.context.get(key)
+    own_context = context_after(text, mention.end)
+    stated = _governorate_for(mention, text, own_context, paragraph_text)
+    context = own_context
+    if stated is None:
+        # What the report said about this place elsewhere ("Al Hawl Camp, in the eastern
+        # suburbs of Hasaka"), when this sentence does not locate it itself.
+        context = own_context or memory.context.get(key)
+        stated = memory.governorate.get(key)
     incident.place_context = context
     if mention.abroad:
         incident.location_precision = "country"
         return
-    stated = _governorate_for(mention, text, context, paragraph_text)
-    if stated is None:
-        stated = memory.governorate.get(key)
     if stated is None and context:
         # "Mazra'at al Fa'loul, to the east of Jarjanaz town": the town's governorate.
         for inner in find_places(context):

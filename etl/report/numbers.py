@@ -38,6 +38,8 @@ _WOMEN = r"(?:women|woman|females?|mothers?|wives|wife)"
 def parse_number(text: str) -> int | None:
     """An integer from digits ("1,635") or English words ("twenty-one", "one"); else None."""
     cleaned = text.strip().lower().replace(",", "")
+    if cleaned in {"a", "an"}:
+        return 1
     if cleaned.isdigit():
         return int(cleaned)
     if cleaned in _UNITS:
@@ -70,7 +72,7 @@ _TOTAL_PATTERNS = [
     # "the deaths of 18 civilians", "killing 18 civilians", "killed 15 civilians"
     re.compile(
         rf"\b(?:deaths?\s+of|killing|killed|kill|bodies\s+of)\s+(?:the\s+)?{_QUALIFIER}"
-        rf"(?P<n>{NUMBER})\s+(?:(?:more|other|local|adult)\s+)?"
+        rf"(?P<n>{NUMBER})\s+(?:of\s+the\s+)?(?:(?:more|other|local|adult)\s+)?"
         rf"(?P<who>{_CIVILIANS}|{_CHILDREN}|{_WOMEN})\b",
         re.I,
     ),
@@ -94,7 +96,7 @@ _TOTAL_PATTERNS = [
     ),
 ]
 _BREAKDOWN = re.compile(
-    rf"(?P<n>{NUMBER})\s+(?:(?:female|male|more|other)\s+)?(?P<who>{_CHILDREN}|{_WOMEN})\b", re.I
+    rf"(?P<n>{NUMBER}|\ban?\b)\s+(?:(?:female|male|more|other)\s+)?(?P<who>{_CHILDREN}|{_WOMEN})\b", re.I
 )
 _INJURED_PATTERNS = [
     re.compile(
@@ -127,6 +129,7 @@ _SINGLE_KILLED = re.compile(
     r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?\s|one\s|[A-Z])"
     r"|\bthe\s+(?:body|corpse)\s+of\b"
     r"|\b(?:died|drowned|subsequently\s+dying)\b",
+    re.I,
 )
 _VAGUE_GROUP = re.compile(
     r"\b(?:along\s+with|with)\s+(?:a\s+number\s+of|several|many|some|members\s+of)\b"
@@ -138,7 +141,23 @@ _CHILD_VICTIM = re.compile(
     r"|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen)-year-old)\b",
     re.I,
 )
-_WOMAN_VICTIM = re.compile(r"\b(?:Ms\.|Mrs\.|woman|girl\b(?!.*year-old)|female|mother|wife)\b", re.I)
+_WOMAN_VICTIM = re.compile(r"\b(?:Ms\.|Mrs\.|woman|female|mother|wife)(?!\w)", re.I)
+
+
+_MASSACRE_PHRASE = re.compile(
+    r"\b(?:resulted\s+in|resulting\s+in|caused|causing|committed|committing|perpetrated|led\s+to"
+    r"|in)\s+(?:a|the|another)\s+massacre\b|\bmassacre\s+(?:perpetrated|committed|caused|took)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_massacre(text: str) -> bool:
+    """Whether the text says this incident was a massacre (not a previous one nearby)."""
+    for match in _MASSACRE_PHRASE.finditer(text):
+        if not re.search(r"\b(?:previous|earlier|prior)\b", text[max(0, match.start() - 50):
+                                                                 match.start()], re.I):
+            return True
+    return False
 
 
 def _who_is_child(word: str) -> bool:
@@ -173,12 +192,30 @@ def _cut_injury_clause(text: str) -> str:
     return text[: cut.start()] if cut else text
 
 
+_CIVILIANS_AMONG = re.compile(
+    rf"\((?:{NUMBER})\s+(?:fighters|combatants|soldiers|servicemen|military\s+\w+)\s+and\s+"
+    rf"(?P<n>{NUMBER})\s+civilians\)",
+    re.I,
+)
+_NON_CIVILIANS = re.compile(
+    rf"\bwith\s+(?P<n>{NUMBER})\s+of\s+the\s+(?:victims|dead|deceased)\s+being\s+"
+    r"(?:military|fighters|combatants|soldiers|servicemen|members\s+of)",
+    re.I,
+)
 _ALONG_WITH = re.compile(rf"\bkilled\s+along\s+with\s+(?P<n>{NUMBER})\s+others\b", re.I)
 
 
 def extract_counts(text: str) -> Counts:
     """Killed (total, children, women) and injured counts stated in an incident's text."""
     counts = Counts()
+    civilians_among = _CIVILIANS_AMONG.search(text)
+    if civilians_among and parse_number(civilians_among.group("n")) is not None:
+        # "26 dead bodies (12 fighters and 14 civilians)": only civilians are counted.
+        counts.killed_total = parse_number(civilians_among.group("n"))
+        tail = _cut_injury_clause(text[civilians_among.end(): civilians_among.end() + 120])
+        counts.killed_children, counts.killed_women = _breakdown(re.split(r"[.;]", tail)[0])
+        counts.injured = extract_injured(text)
+        return counts
     along = _ALONG_WITH.search(text)
     if along and parse_number(along.group("n")) is not None:
         counts.killed_total = (parse_number(along.group("n")) or 0) + 1
@@ -222,6 +259,11 @@ def extract_counts(text: str) -> Counts:
         if women is not None and counts.killed_women is None:
             counts.killed_women = women
         break
+    non_civilians = _NON_CIVILIANS.search(text)
+    if non_civilians and counts.killed_total is not None:
+        removed = parse_number(non_civilians.group("n")) or 0
+        if removed < counts.killed_total:
+            counts.killed_total -= removed
     if counts.killed_total is None:
         _single_victim(text, counts)
     counts.injured = extract_injured(text)
@@ -232,7 +274,7 @@ def _single_victim(text: str, counts: Counts) -> None:
     """One named victim: "a 13-year-old child ... was killed", "The body of Ms. X"."""
     if _VAGUE_GROUP.search(text) and re.search(r"\balong\s+with\b", text, re.I):
         return
-    if re.search(r"\bmassacre\b", text, re.I):
+    if mentions_massacre(text):
         # One named victim of a massacre: the death toll is not this one person.
         return
     kill = _SINGLE_KILLED.search(text) or re.search(
@@ -242,6 +284,8 @@ def _single_victim(text: str, counts: Counts) -> None:
         return
     counts.killed_total = 1
     subject = _cut_injury_clause(text[: kill.start()])
+    if kill.group(0).lower().startswith(("resulting", "the body", "the corpse")):
+        subject = _cut_injury_clause(text[: kill.end() + 60])
     if _CHILD_VICTIM.search(subject):
         counts.killed_children = 1
     elif _WOMAN_VICTIM.search(subject):

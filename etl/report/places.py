@@ -121,7 +121,7 @@ _NOT_NAMES = {
 
 PLACE_WITH_TYPE = re.compile(rf"(?P<name>{_NAME})\s+(?P<type>{_TYPE_WORDS})\b")
 TYPE_OF_PLACE = re.compile(
-    rf"\b(?:the\s+|their\s+|his\s+|her\s+)?(?:home\s+)?(?P<type>{_TYPE_WORDS}|{_PLURAL_TYPES})"
+    rf"\b(?:the\s+|their\s+|his\s+|her\s+)?(?:home\s+)?(?P<type>(?!suburbs){_TYPE_WORDS}|{_PLURAL_TYPES})"
     rf"\s+of\s+(?P<name>{_NAME})"
 )
 DESERT = re.compile(
@@ -147,13 +147,13 @@ _ROLE_BEFORE = [
                                re.I)),
     ("arrest", re.compile(r"\b(?:arrested|detained|abducted|kidnapped|born)\b[^.;]{0,60}$", re.I)),
     ("context", re.compile(r"\badministratively\s+(?:a\s+)?part\s+of\s+$|\bknown\s+as\s+$", re.I)),
-    ("route", re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)),
+    ("route", re.compile(r"\bbetween\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)),
 ]
 # Words that may sit between a place and the places that locate it ("from X village in the
 # rural areas of Y city in rural Z governorate"): a mention reached only through these
 # shares the role of the mention before it.
 _CHAIN_GAP = re.compile(
-    r"^(?:[\s,]|\b(?:in|of|the|near|rural|areas?|suburbs|countryside|eastern|western|northern"
+    r"^(?:\s|\b(?:in|of|the|near|rural|areas?|suburbs|countryside|eastern|western|northern"
     r"|southern|north|south|east|west|central|also|administratively|part|a|to)\b)*$",
     re.I,
 )
@@ -225,7 +225,7 @@ def find_places(text: str) -> list[PlaceMention]:
         found.append(PlaceMention(written, name, type_word, role, start, end, abroad))
 
     for match in ABROAD.finditer(text):
-        add(match.group("name"), None, match.start("name"), match.end("name"), abroad=True)
+        add(re.sub(r"coasts$", "coast", match.group("name")), None, match.start("name"), match.end("name"), abroad=True)
     for match in PLACE_WITH_TYPE.finditer(text):
         name = match.group("name")
         offset = match.start("name")
@@ -246,7 +246,11 @@ def find_places(text: str) -> list[PlaceMention]:
     chained: list[PlaceMention] = []
     for mention in ordered:
         previous = chained[-1] if chained else None
-        if previous is not None and previous.role in {"origin", "base", "destination", "arrest"} \
+        if previous is not None and previous.role == "route" and mention.role == "harm" and \
+                re.fullmatch(r"\s+and\s+", text[previous.end:mention.start]):
+            mention = PlaceMention(mention.text, mention.name, mention.type_word, "route",
+                                   mention.start, mention.end, mention.abroad)
+        elif previous is not None and previous.role in {"origin", "base", "destination", "arrest"} \
                 and mention.role == "harm" and _CHAIN_GAP.match(text[previous.end:mention.start]):
             mention = PlaceMention(mention.text, mention.name, mention.type_word, previous.role,
                                    mention.start, mention.end, mention.abroad)
@@ -258,10 +262,12 @@ def context_after(text: str, end: int) -> str | None:
     """Admin or direction words written after a place ("in the eastern suburbs of Hama
     governorate"), up to the end of the clause."""
     tail = text[end:end + 200]
+    tail = re.sub(r"^,?\s*which\s+is\s+(?=administratively)", " ", tail)
     stop = re.search(
         r"[;.]|,\s*(?:which|where|resulting|killing|causing|injuring|wounding|with|while|and|as|"
         r"on|after|before|when|in\s+an?\s)\b|\s(?:which|where|when|while|killing|resulting|fired"
-        r"|targeted|targeting|exploded|as|bound|on\s+"
+        r"|targeted|targeting|exploded|as|bound|on\s+(?:January|February|March|April|May|June|July"
+        r"|August|September|October|November|December)|on\s+"
         r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b",
         tail,
     )
