@@ -13,10 +13,11 @@ from db.settings import Settings
 @click.command("load")
 @click.pass_obj
 def load(settings: Settings) -> None:
-    """Load bundled reference data (party taxonomy) into the database."""
+    """Load bundled reference data (parties, gazetteer) into the database."""
     from db.engine import database_url, make_engine, make_session_factory, transaction
     from db.parties import load_party_taxonomy
     from db.reference import sync_parties
+    from gazetteer.dbload import load_gazetteer
 
     engine = make_engine(database_url(settings))
     sessions = make_session_factory(engine)
@@ -24,6 +25,15 @@ def load(settings: Settings) -> None:
         with transaction(sessions) as session:
             parties = sync_parties(session, load_party_taxonomy())
         click.echo(f"reference data: {parties} parties")
+        with transaction(sessions) as session:
+            counts = load_gazetteer(session)
+        if counts.skipped:
+            click.echo("gazetteer: unchanged, already loaded")
+        else:
+            click.echo(
+                f"gazetteer: {counts.admin_units} admin units, {counts.places} places, "
+                f"{counts.names} names"
+            )
     finally:
         engine.dispose()
 

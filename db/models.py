@@ -151,7 +151,9 @@ class Place(Base):
         Integer, ForeignKey("places.id", ondelete="SET NULL")
     )
     source: Mapped[str] = mapped_column(Text, nullable=False)
-    source_ref: Mapped[str | None] = mapped_column(Text)
+    # The place's id in the bundled gazetteer (or an editor's key): reloads upsert on it, so
+    # incidents keep their place_id across gazetteer rebuilds.
+    source_ref: Mapped[str | None] = mapped_column(Text, unique=True)
     added_by: Mapped[str | None] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
