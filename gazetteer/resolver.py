@@ -439,6 +439,7 @@ class Resolver:
         anchor_for: dict[int, Place] = {}
         explicit: list[tuple[Place, str]] = []
         implicit: list[tuple[Place, str]] = []
+        city_fallback: Place | None = None
         for number, mention in enumerate(mentions):
             if mention.role not in ("anchor", "both"):
                 continue
@@ -446,7 +447,14 @@ class Resolver:
             if anchor is None:
                 continue
             anchor_for[number] = anchor
-            (explicit if mention.role == "anchor" else implicit).append((anchor, mention.key))
+            if mention.role == "anchor":
+                explicit.append((anchor, mention.key))
+            elif not mention.admins:
+                # A bare word that is also an admin name ("Ar-Raqqa") is admin context;
+                # using its town as a proximity anchor would pull everything to the city.
+                implicit.append((anchor, mention.key))
+            elif city_fallback is None and anchor.kind == "community":
+                city_fallback = anchor
             if (ctx.city is None and anchor.kind == "community"
                     and _followed_by(tokens, mention.end, {"city", "town"})):
                 ctx.city = anchor
@@ -456,7 +464,7 @@ class Resolver:
         ctx.anchors = [a for a, _ in explicit + implicit]
         ctx.anchor_keys = [k for _, k in explicit + implicit]
         if ctx.city is None:
-            ctx.city = next((a for a in ctx.anchors if a.kind == "community"), None)
+            ctx.city = next((a for a in ctx.anchors if a.kind == "community"), city_fallback)
 
         for bearing, at in _directions(tokens):
             for number, mention in enumerate(mentions):
