@@ -1,11 +1,216 @@
-"""Report totals (tolls): placeholder."""
+"""Report totals (tolls): how many were killed, by whom, in the period the report covers.
+
+Tolls come in a few shapes:
+
+* a documented total: "SNHR documented the deaths of 172 civilians, including 16 children
+  and 11 women", optionally "at the hands of X";
+* a running total: "bringing the documented death toll ... since the beginning of 2020 ...
+  to 1,635" (period: the year);
+* a list line under a breakdown: "Landmines of unknown source: 51 civilians, including six
+  children and 20 women." or "Syrian regime forces: 16 attacks";
+* an explicit zero: "SNHR didn't document any deaths among media workers in November 2020".
+
+The scope (civilians, torture, medical, media, civil_defense, massacres, facility_attacks)
+comes from the sentence when it says, otherwise from the section heading above it.
+"""
 
 from __future__ import annotations
 
-from etl.report.dates import Period
-from etl.report.model import Toll
-from etl.report.segment import Paragraph
+import re
+
+from etl.report.dates import DAY_DATE, Period
+from etl.report.model import EVIDENCE_MAX_CHARS, Toll
+from etl.report.numbers import NUMBER, parse_number
+from etl.report.parties import AMBIGUOUS, UNKNOWN_CODES, category_of, find_parties
+from etl.report.segment import Paragraph, Sentence
+
+_SCOPE_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("facility_attacks", re.compile(r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I)),
+    ("massacres", re.compile(r"\bmassacres?\b", re.I)),
+    ("torture", re.compile(r"\btorture\b", re.I)),
+    ("civil_defense", re.compile(r"\bcivil\s+defen[cs]e\b", re.I)),
+    ("media", re.compile(r"\bmedia\s+(?:workers?|personnel|activists?)\b|\bjournalists?\b", re.I)),
+    ("medical", re.compile(r"\bmedical\s+(?:personnel|workers?|staff)\b", re.I)),
+]
+_UNKNOWN_LABELS: list[tuple[str, re.Pattern[str]]] = [
+    ("landmine_unknown", re.compile(r"^\s*landmines?\b", re.I)),
+    ("gunfire_unknown", re.compile(r"^\s*gunfire\b", re.I)),
+    ("bombing_unknown", re.compile(r"^\s*bombings?\b|^\s*explosions?\b", re.I)),
+    ("killing_unknown", re.compile(r"^\s*killings?\s+by\b", re.I)),
+    ("drowning", re.compile(r"^\s*drowning\b", re.I)),
+    ("other_parties", re.compile(r"^\s*(?:[A-Z]\.\s*)?other\s+parties\b", re.I)),
+]
+_DOCUMENTED = re.compile(
+    rf"\b(?:documented|recorded)\s+(?:in\s+\w+(?:\s+\d{{4}})?\s+)?(?:the\s+)?"
+    rf"(?:deaths?|killing|killings)\s+of\s+(?:at\s+least\s+)?(?P<n>{NUMBER})\s+"
+    r"(?P<who>civilians?|victims?|individuals?|medical|media|civil|people|persons)",
+    re.I,
+)
+_DOCUMENTED_COUNT = re.compile(
+    rf"\b(?:documented|recorded)\s+(?:at\s+least\s+)?(?P<n>{NUMBER})\s+"
+    r"(?P<what>massacres?|attacks?)\b",
+    re.I,
+)
+_ZERO = re.compile(
+    r"\b(?:didn['’]t|did\s+not|no)\s+(?:document\s+any\s+)?deaths?\s+(?:among|of)\s+"
+    r"(?P<who>medical\s+personnel|media\s+workers|civil\s+defen[cs]e\s+personnel)"
+    r"|\bdocumented\s+no\s+deaths\s+among\s+(?P<who2>medical\s+personnel|media\s+workers"
+    r"|civil\s+defen[cs]e\s+personnel)",
+    re.I,
+)
+_RUNNING = re.compile(
+    rf"\bsince\s+the\s+(?:beginning|start)\s+of\s+(?:the\s+year\s+|(?P<year>\d{{4}}))"
+    rf"[^.;]{{0,80}}?\bto\s+(?:at\s+least\s+)?(?P<n>{NUMBER})\b",
+    re.I,
+)
+_LIST_LINE = re.compile(r"^(?:[-•➤]\s*)?(?:[A-Z]\.\s*)?(?P<label>[^:]{2,140}):\s*(?P<rest>\S.*)$")
+_CHILDREN = re.compile(rf"(?P<n>{NUMBER})\s+(?:female\s+)?child(?:ren)?\b", re.I)
+_WOMEN = re.compile(rf"(?P<n>{NUMBER})\s+wom[ae]n\b", re.I)
+_HANDS_OF = re.compile(r"\b(?:at\s+the\s+hands\s+of|by)\s+(?P<who>[^,.;]{2,80})", re.I)
 
 
-def extract_tolls(paragraphs: list[Paragraph], period: Period | None, warnings: list[str]) -> list[Toll]:
-    return []
+def _scope(text: str, default: str) -> str:
+    for scope, pattern in _SCOPE_WORDS:
+        if pattern.search(text):
+            return scope
+    return default
+
+
+def _party_code(text: str) -> str | None:
+    for code, pattern in _UNKNOWN_LABELS:
+        if pattern.search(text):
+            return code
+    if re.search(r"\bparties\s+to\s+the\s+conflict\b|\ball\s+parties\b", text, re.I):
+        return "all"
+    for mention in find_parties(text):
+        if mention.code == AMBIGUOUS:
+            return None
+        if mention.code in UNKNOWN_CODES:
+            continue
+        category, subcategory = category_of(mention.code)
+        return subcategory or category
+    return None
+
+
+def _breakdown(text: str) -> tuple[int | None, int | None]:
+    head = re.split(r"\bdistributed\b|\binjur|\bwound|\bbringing\b", text, maxsplit=1)[0]
+    children = _CHILDREN.search(head)
+    women = _WOMEN.search(head)
+    return (
+        parse_number(children.group("n")) if children else None,
+        parse_number(women.group("n")) if women else None,
+    )
+
+
+def _evidence(text: str) -> str:
+    return text if len(text) <= EVIDENCE_MAX_CHARS else text[: EVIDENCE_MAX_CHARS - 3] + "..."
+
+
+def _period_label(period: Period | None) -> str | None:
+    return period.label if period else None
+
+
+def extract_tolls(
+    paragraphs: list[Paragraph], period: Period | None, warnings: list[str]
+) -> list[Toll]:
+    """Totals stated in the report, in the ``*.tolls.json`` format."""
+    label = _period_label(period)
+    if label is None:
+        warnings.append("no report period: tolls skipped")
+        return []
+    tolls: list[Toll] = []
+    section_scope = "civilians"
+    for paragraph in paragraphs:
+        text = paragraph.text
+        if len(text) <= 140 and not text.endswith(".") and not _LIST_LINE.match(text):
+            section_scope = _scope(text, section_scope if "death toll" not in text.lower()
+                                   else "civilians")
+            if re.search(r"civilian", text, re.I):
+                section_scope = "civilians"
+            continue
+        for sentence in paragraph.sentences:
+            if DAY_DATE.search(sentence.text) and re.search(r"\bOn\s", sentence.text):
+                continue  # a dated incident, not a total
+            tolls.extend(_sentence_tolls(sentence, label, section_scope, period))
+    return _dedupe(tolls)
+
+
+def _sentence_tolls(
+    sentence: Sentence, label: str, section_scope: str, period: Period | None
+) -> list[Toll]:
+    text = sentence.text
+    found: list[Toll] = []
+
+    def add(scope: str, party: str, **values: int | None) -> None:
+        found.append(Toll(period=label, scope=scope, party=party, evidence=_evidence(text),
+                          span_start=sentence.start, span_end=sentence.end, **values))  # type: ignore[arg-type]
+
+    zero = _ZERO.search(text)
+    if zero:
+        who = (zero.group("who") or zero.group("who2") or "").lower()
+        scope = "medical" if who.startswith("medical") else "media" if who.startswith("media") \
+            else "civil_defense"
+        add(scope, "all", killed=0)
+        return found
+
+    line = _LIST_LINE.match(text)
+    if line:
+        party = _party_code(line.group("label"))
+        number = re.match(rf"\s*(?:at\s+least\s+)?(?P<n>{NUMBER})\b", line.group("rest"), re.I)
+        if party and number and parse_number(number.group("n")) is not None:
+            value = parse_number(number.group("n"))
+            rest = line.group("rest")
+            scope = _scope(rest, section_scope)
+            children, women = _breakdown(rest)
+            if scope in {"massacres", "facility_attacks"} or re.search(
+                r"^\s*\S+\s+(?:attacks?|massacres?)\b", rest, re.I
+            ):
+                add(scope if scope in {"massacres", "facility_attacks"} else section_scope,
+                    party, count=value)
+            else:
+                add(scope, party, killed=value, children=children, women=women)
+            return found
+
+    documented = _DOCUMENTED.search(text)
+    if documented and parse_number(documented.group("n")) is not None:
+        value = parse_number(documented.group("n"))
+        after = text[documented.end():]
+        hands = _HANDS_OF.search(after)
+        party = _party_code(hands.group("who")) if hands else None
+        scope = _scope(text[: documented.end() + 60], section_scope)
+        children, women = _breakdown(after)
+        add(scope, party or "all", killed=value, children=children, women=women)
+
+    count = _DOCUMENTED_COUNT.search(text)
+    if count and parse_number(count.group("n")) is not None:
+        what = count.group("what").lower()
+        scope = "massacres" if what.startswith("massacre") else "facility_attacks"
+        running_year = re.search(r"\bsince\s+the\s+(?:beginning|start)\s+of\s+(\d{4})", text)
+        toll_period = running_year.group(1) if running_year and \
+            text.find(running_year.group(0)) < count.end() + 30 else label
+        add(scope, "all", count=parse_number(count.group("n")))
+        found[-1].period = toll_period
+
+    running = _RUNNING.search(text)
+    if running and parse_number(running.group("n")) is not None:
+        year = running.group("year") or (str(period.year) if period else label[:4])
+        scope = _scope(text, section_scope)
+        party = "landmine_unknown" if re.search(r"\blandmines?\b", text, re.I) else "all"
+        children, women = _breakdown(text[running.end():])
+        found.append(Toll(period=year, scope=scope if scope != "massacres" else "civilians",
+                          party=party, killed=parse_number(running.group("n")),
+                          children=children, women=None, evidence=_evidence(text),
+                          span_start=sentence.start, span_end=sentence.end))
+    return found
+
+
+def _dedupe(tolls: list[Toll]) -> list[Toll]:
+    seen: set[tuple[object, ...]] = set()
+    unique: list[Toll] = []
+    for toll in tolls:
+        key = (toll.period, toll.scope, toll.party, toll.governorate, toll.killed, toll.count)
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(toll)
+    return unique
