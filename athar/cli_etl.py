@@ -25,10 +25,7 @@ def _read_report(path: Path) -> str:
         raise click.ClickException(f"{path}: is a directory, not a report") from None
     except OSError as error:
         raise click.ClickException(f"{path}: cannot read ({error.strerror})") from None
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8-sig"
+    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as error:

@@ -83,7 +83,9 @@ _UNKNOWN_HINTS = [
     ("bombing_unknown", re.compile(r"\bbombings?\b|\bexplosions?\b|\bwar\s+remnants\b", re.I)),
     ("killing_unknown", re.compile(r"\bkillings?\s+by\b|\bkilling\s+by\s+unknown", re.I)),
 ]
-_UNKNOWN_WORDS = re.compile(r"\b(?:unknown|unidentified|not\s+(?:yet\s+)?been\s+identified)\b", re.I)
+_UNKNOWN_WORDS = re.compile(
+    r"\b(?:unknown|unidentified|not\s+(?:yet\s+)?been\s+identified)\b", re.I
+)
 _WEAPON_UNKNOWN_SUBCATEGORY = {
     "landmine": "landmine_unknown",
     "erw": "bombing_unknown",
@@ -94,7 +96,9 @@ _WEAPON_UNKNOWN_SUBCATEGORY = {
 _ANY_CONTROL = re.compile(
     r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
 )
-_SPECIFIC_WEAPONS = ("torture", "drowning", "cluster_munition", "landmine", "erw", "car_bomb", "ied")
+_SPECIFIC_WEAPONS = (
+    "torture", "drowning", "cluster_munition", "landmine", "erw", "car_bomb", "ied",
+)
 
 
 @dataclass
@@ -553,9 +557,9 @@ def _fill_place(
     if not resolution.resolved and context:
         # "Ghwayran Prison in Hasaka city": when the place itself is unknown, the town it is
         # in still locates the incident.
-        inner = [m for m in find_places(context) if m.role == "harm"]
-        if inner:
-            resolution = resolve_place(inner[0].text, stated)
+        containing = [m for m in find_places(context) if m.role == "harm"]
+        if containing:
+            resolution = resolve_place(containing[0].text, stated)
     if resolution.resolved and stated and resolution.governorate and \
             governorate_name(resolution.governorate) not in (None, stated):
         # The gazetteer picked a namesake in another governorate than the text states.

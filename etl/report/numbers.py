@@ -28,10 +28,15 @@ _WORD_NUMBER = (
     r"|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
 )
 NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+|{_WORD_NUMBER})"
-_QUALIFIER = r"(?:(?:at\s+least|about|around|approximately|nearly|some|up\s+to|more\s+than|over)\s+)?"
+_QUALIFIER = (
+    r"(?:(?:at\s+least|about|around|approximately|nearly|some|up\s+to|more\s+than|over)\s+)?"
+)
 
 _CIVILIANS = r"(?:civilians?|people|persons?|individuals?|victims?|workers?|men|man|others?)"
-_CHILDREN = r"(?:children|child|boys?|girls?|kids?|infants?|bab(?:y|ies)|minors?|brothers?|sisters?|sons?|daughters?)"
+_CHILDREN = (
+    r"(?:children|child|boys?|girls?|kids?|infants?|bab(?:y|ies)|minors?|brothers?|sisters?"
+    r"|sons?|daughters?)"
+)
 _WOMEN = r"(?:women|woman|females?|mothers?|wives|wife)"
 
 
@@ -96,7 +101,9 @@ _TOTAL_PATTERNS = [
     ),
 ]
 _BREAKDOWN = re.compile(
-    rf"(?P<n>{NUMBER}|\ban?\b)\s+(?:(?:female|male|more|other)\s+)?(?P<who>{_CHILDREN}|{_WOMEN})\b", re.I
+    rf"(?P<n>{NUMBER}|\ban?\b)\s+(?:(?:female|male|more|other)\s+)?"
+    rf"(?P<who>{_CHILDREN}|{_WOMEN})\b",
+    re.I,
 )
 _INJURED_PATTERNS = [
     re.compile(

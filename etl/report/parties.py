@@ -86,8 +86,6 @@ def find_parties(text: str) -> list[PartyMention]:
 
 @cache
 def _single_patterns() -> list[tuple[re.Pattern[str], str]]:
-    pattern, codes = _scanner()
-    del pattern
     compiled = []
     taxonomy = load_party_taxonomy()
     for party in taxonomy.parties.values():

@@ -107,7 +107,10 @@ _TYPE_WORDS = (
     r"|[Ss]quare|valley|plain|suburbs(?!\s+governorate))"
 )
 _PLURAL_TYPES = r"(?:villages|towns|cities|camps|neighbou?rhoods|areas)"
-_ARTICLE = r"(?:[Aa]l|[Ee]l|[Aa]s|[Aa]sh|[Aa]d|[Aa]n|[Aa]r|[Aa]z|[Ee]z|[Aa]t|[Uu]m|[Uu]mm|[Bb]in|[Bb]ani|[Aa]bu|[Dd]eir|[Tt]al|[Kk]afr|[Ss]heikh|[Jj]abal|[Bb]ab|[Ww]adi|[Ii]bn)"
+_ARTICLE = (
+    r"(?:[Aa]l|[Ee]l|[Aa]s|[Aa]sh|[Aa]d|[Aa]n|[Aa]r|[Aa]z|[Ee]z|[Aa]t|[Uu]m|[Uu]mm|[Bb]in|[Bb]ani"
+    r"|[Aa]bu|[Dd]eir|[Tt]al|[Kk]afr|[Ss]heikh|[Jj]abal|[Bb]ab|[Ww]adi|[Ii]bn)"
+)
 _CAP = r"[A-Z][\w'’ʿ`]*(?:-[\w'’ʿ`]+)*"
 _NAME = rf"(?<![\w'’-])(?:{_ARTICLE}[- ])?(?:{_CAP})(?:[- ](?:{_ARTICLE}[- ])?(?:{_CAP})){{0,4}}"
 # Capitalised words that start sentences or name things other than places.
@@ -133,7 +136,8 @@ BARE_PLACE = re.compile(
     r"(?=\s+in\s+(?:the\s+)?(?:Rural\s+Damascus|[a-z]+\s+rural|rural|[A-Z]\w+\s+governorate)"
     r"|,\s+(?:which|in)\b|\s+which\s+is\s+located)"
 )
-ABROAD = re.compile(r"\b(?:the\s+)?(?P<name>(?:Libyan|Lebanese|Turkish|Greek|Italian|Jordanian|Iraqi"
+ABROAD = re.compile(r"\b(?:the\s+)?(?P<name>(?:Libyan|Lebanese|Turkish|Greek|Italian|Jordanian"
+                    r"|Iraqi"
                     r"|Cypriot)\s+coasts?|(?:Mediterranean|Aegean)\s+Sea)\b")
 
 _ROLE_BEFORE = [
@@ -204,7 +208,9 @@ def find_places(text: str) -> list[PlaceMention]:
     found: list[PlaceMention] = []
     taken: list[tuple[int, int]] = []
 
-    def add(name: str, type_word: str | None, start: int, end: int, *, abroad: bool = False) -> None:
+    def add(
+        name: str, type_word: str | None, start: int, end: int, *, abroad: bool = False
+    ) -> None:
         if any(s < end and start < e for s, e in taken):
             return
         name = _trim_name(name.strip())
@@ -225,7 +231,8 @@ def find_places(text: str) -> list[PlaceMention]:
         found.append(PlaceMention(written, name, type_word, role, start, end, abroad))
 
     for match in ABROAD.finditer(text):
-        add(re.sub(r"coasts$", "coast", match.group("name")), None, match.start("name"), match.end("name"), abroad=True)
+        add(re.sub(r"coasts$", "coast", match.group("name")), None, match.start("name"),
+            match.end("name"), abroad=True)
     for match in PLACE_WITH_TYPE.finditer(text):
         name = match.group("name")
         offset = match.start("name")

@@ -25,7 +25,9 @@ from etl.report.parties import AMBIGUOUS, UNKNOWN_CODES, category_of, find_parti
 from etl.report.segment import Paragraph, Sentence
 
 _SCOPE_WORDS: list[tuple[str, re.Pattern[str]]] = [
-    ("facility_attacks", re.compile(r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I)),
+    ("facility_attacks", re.compile(
+        r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I
+    )),
     ("massacres", re.compile(r"\bmassacres?\b", re.I)),
     ("torture", re.compile(r"\btorture\b", re.I)),
     ("civil_defense", re.compile(r"\bcivil\s+defen[cs]e\b", re.I)),
