@@ -17,7 +17,7 @@ def bundled() -> Gazetteer:
 
 
 def test_load_is_complete_and_geometrically_sound(db_session: Session, bundled: Gazetteer) -> None:
-    counts = load_gazetteer(db_session, bundled)
+    counts = load_gazetteer(db_session, bundled, force=True)
     assert not counts.skipped
     levels = dict(
         db_session.execute(select(AdminUnit.level, func.count()).group_by(AdminUnit.level)).all()
@@ -62,7 +62,7 @@ def test_load_is_complete_and_geometrically_sound(db_session: Session, bundled: 
 def test_reload_keeps_place_ids_and_skips_when_unchanged(
     db_session: Session, bundled: Gazetteer
 ) -> None:
-    load_gazetteer(db_session, bundled)
+    load_gazetteer(db_session, bundled, force=True)
     before = dict(db_session.execute(select(Place.source_ref, Place.id)).all())
     assert load_gazetteer(db_session, bundled).skipped
     forced = load_gazetteer(db_session, bundled, force=True)
