@@ -6,8 +6,10 @@ import click
 
 from athar import __version__
 from athar.cli_db import register as register_db
+from athar.cli_etl import etl_group
 from athar.cli_etl import register as register_etl
 from athar.cli_gazetteer import register as register_gazetteer
+from athar.cli_ingest import register as register_ingest
 from athar.cli_load import register as register_load
 from athar.cli_zones import register as register_zones
 from db.settings import Settings
@@ -24,5 +26,6 @@ def main(ctx: click.Context) -> None:
 register_db(main)
 register_gazetteer(main)
 register_etl(main)
+register_ingest(etl_group)
 register_load(main)
 register_zones(main)

@@ -97,6 +97,16 @@ def engine(make_database: Callable[[], str]) -> Iterator[Engine]:
     db_engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def gazetteer_loaded(engine: Engine) -> Engine:
+    """The session database with the bundled gazetteer committed (admin units, places)."""
+    from gazetteer.dbload import load_gazetteer
+
+    with transaction(make_session_factory(engine)) as session:
+        load_gazetteer(session)
+    return engine
+
+
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""

@@ -1,0 +1,1 @@
+"""Loaders: store parsed reports and imported incident files in PostGIS, idempotently."""
