@@ -35,6 +35,7 @@ from db.models import (
     ReviewItem,
     SourceDocument,
 )
+from db.versions import bump
 from db.vocab import FACILITIES, LOCATION_PRECISIONS, VICTIM_CATEGORIES, WEAPONS
 from etl.report import ParsedReport, parse_report
 from gazetteer.normalize import strict_key
@@ -530,4 +531,5 @@ def ingest_report(
     summary.tolls = _store_tolls(session, document, parsed, lookups)
     summary.observations = _store_observations(session, document, parsed, spans, lookups)
     summary.review = _store_review_items(session, document, parsed)
+    bump(session, "incidents")
     return summary

@@ -1,0 +1,7 @@
+"""Routes for tiles (see issue 6)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["tiles"])
