@@ -10,8 +10,15 @@ from typing import Any, TextIO
 import click
 
 JSONL_FIELDS = (
-    "lat", "lon", "pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode",
-    "location_precision", "score", "name",
+    "lat",
+    "lon",
+    "pcode",
+    "admin1_pcode",
+    "admin2_pcode",
+    "admin3_pcode",
+    "location_precision",
+    "score",
+    "name",
 )
 
 
@@ -22,12 +29,18 @@ def gazetteer_group() -> None:
 
 @gazetteer_group.command("build")
 @click.option(
-    "--from", "source_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=Path("../shared/data"), show_default=True,
+    "--from",
+    "source_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("../shared/data"),
+    show_default=True,
     help="Folder with the raw sources (OCHA COD-AB, OpenSyria, GeoNames, camps...).",
 )
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Where to write the data files (default: the package's gazetteer/data).",
 )
 def build_command(source_dir: Path, out_dir: Path | None) -> None:
@@ -43,8 +56,11 @@ def build_command(source_dir: Path, out_dir: Path | None) -> None:
 @gazetteer_group.command("resolve")
 @click.argument("name", required=False)
 @click.option("--context", default=None, help="Free text around the name (admin words...).")
-@click.option("--jsonl", is_flag=True,
-              help='Read {"id","name","context"} lines on stdin, write one answer per line.')
+@click.option(
+    "--jsonl",
+    is_flag=True,
+    help='Read {"id","name","context"} lines on stdin, write one answer per line.',
+)
 def resolve_command(name: str | None, context: str | None, jsonl: bool) -> None:
     """Resolve NAME (or, with --jsonl, a stream of names) to a place."""
     from gazetteer import default_resolver

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gazetteer.geo import haversine_km
 from gazetteer.normalize import is_arabic, normalize, strict_key
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,6 @@ _LATIN_OK_RE = re.compile(r"^[\sA-Za-z0-9'\-‘’`ʿʾ.()À-ɏḀ-ỿ]+$")
 
 def _round(value: float) -> float:
     return round(float(value), COORD_DECIMALS)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
 
 
 def _read_json(path: Path) -> Any:
@@ -482,16 +473,21 @@ def build_camps(
                     weight=0.5 if row["site_type"] != "camp" else 0.0,
                 )
             )
-    sites_csv = src / "cccm_nws_eq2023_sites" / "syr_nws_cccm_eq2023_reception_centres_idp_sites.csv"
+    sites_csv = (
+        src / "cccm_nws_eq2023_sites" / "syr_nws_cccm_eq2023_reception_centres_idp_sites.csv"
+    )
     if sites_csv.exists():
         for row in _read_csv(sites_csv):
             if not row["latitude"] or row["coord_qc"] in ("outside_syria_suspect", "missing"):
                 continue
             lat, lon = float(row["latitude"]), float(row["longitude"])
             host = communities.get(row["admin4pcode"])
-            adm = locator.locate(lat, lon) or (host.adm if host else locator.nearest(lat, lon, 2.0))
-            if adm is None:
+            site_adm = locator.locate(lat, lon) or (
+                host.adm if host else locator.nearest(lat, lon, 2.0)
+            )
+            if site_adm is None:
                 continue
+            adm = site_adm
             kind = "camp" if row["type_of_location"] in (
                 "Planned Camp", "Informal Site", "Reception Center") else "landmark"
             out.append(
@@ -522,11 +518,11 @@ class _CommunityGrid:
             self.cells[self._cell(place.lat, place.lon)].append(place)
 
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
-        return (int(math.floor(lat / self.cell)), int(math.floor(lon / self.cell)))
+        return (math.floor(lat / self.cell), math.floor(lon / self.cell))
 
     def near(self, lat: float, lon: float, radius_km: float) -> Iterator[tuple[float, BuildPlace]]:
         row, col = self._cell(lat, lon)
-        reach = int(math.ceil(radius_km / (self.cell * 90.0)))
+        reach = math.ceil(radius_km / (self.cell * 90.0))
         for d_row in range(-reach, reach + 1):
             for d_col in range(-reach, reach + 1):
                 for place in self.cells.get((row + d_row, col + d_col), ()):

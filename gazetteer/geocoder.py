@@ -56,7 +56,7 @@ class AtharGeocoder(Geocoder):
             self._resolver = default_resolver()
         return self._resolver
 
-    def geocode(  # type: ignore[override]
+    def geocode(
         self, query: str, exactly_one: bool = True, context: str | None = None,
         **kwargs: Any,
     ) -> Location | list[Location] | None:
@@ -76,7 +76,7 @@ class AtharGeocoder(Geocoder):
         self._cache_put(key, location)
         return _shape(location, exactly_one)
 
-    def reverse(  # type: ignore[override]
+    def reverse(
         self, query: Any, exactly_one: bool = True, **kwargs: Any
     ) -> Location | list[Location] | None:
         """Nearest community to a point (``"lat, lon"``, a tuple or a geopy ``Point``)."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from gazetteer.data import AdminUnit, Gazetteer, Place
+from gazetteer.geo import haversine_km
 from gazetteer.normalize import NormalizedName, normalize
 
 # Below this a fuzzy hit is not even a candidate; the resolver applies its own,
@@ -166,19 +167,17 @@ class NameIndex:
 class _PlaceGrid:
     """Lat/lon buckets of communities for nearest-place queries (reverse geocoding)."""
 
-    def __init__(self, places: object, cell: float = 0.1) -> None:
+    def __init__(self, places: Iterable[Place], cell: float = 0.1) -> None:
         self.cell = cell
         self.cells: dict[tuple[int, int], list[Place]] = defaultdict(list)
-        for place in places:  # type: ignore[attr-defined]
+        for place in places:
             if place.kind == "community" and place.pcode:
                 self.cells[self._key(place.lat, place.lon)].append(place)
 
     def _key(self, lat: float, lon: float) -> tuple[int, int]:
-        return int(math.floor(lat / self.cell)), int(math.floor(lon / self.cell))
+        return math.floor(lat / self.cell), math.floor(lon / self.cell)
 
     def nearest(self, lat: float, lon: float, max_rings: int = 6) -> tuple[Place, float] | None:
-        from gazetteer.geo import haversine_km
-
         row, col = self._key(lat, lon)
         best: tuple[Place, float] | None = None
         for ring in range(max_rings + 1):

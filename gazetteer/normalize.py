@@ -197,10 +197,7 @@ def sanitize_fixed_phrases(text: str) -> str:
 def sanitize_split(text: str) -> NameParts:
     """Fold case and accents, drop ayn/hamza marks and cut the text into word tokens."""
     script = "arabic" if is_arabic(text) else "latin"
-    if script == "arabic":
-        text = fold_arabic(text)
-    else:
-        text = _fold_latin_text(text)
+    text = fold_arabic(text) if script == "arabic" else _fold_latin_text(text)
     text = sanitize_fixed_phrases(text)
     tokens = tuple(t for t in _NON_ALNUM_RE.split(text) if t)
     return NameParts(tokens=tokens, script=script)

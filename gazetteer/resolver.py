@@ -41,29 +41,29 @@ ADMIN_PRECISION = {0: "country", 1: "governorate", 2: "district", 3: "subdistric
 ADMIN_HINT_LEVEL = {"governorate": 1, "district": 2, "subdistrict": 3}
 
 # Words that cannot begin or end a place mention in context text.
-_STOPWORDS = frozenset(
-    """a an the of in on at to from by for with and or near nearby between around along
-    also as its their his her this that these those which who where when while after
-    before during into onto over under via off up down about across toward towards
-    is was were are be been being has had have it they he she we you one two three
-    four five six seven eight nine ten several many some all both each other another
-    first second third last next same known called named part parts administratively
-    administrative center centre middle heart side sides edge entrance road roads
-    highway street streets house houses home building buildings residential agricultural
-    land lands area areas region regions zone zones site sites place places vicinity
-    outskirts outskirt suburbs suburb countryside rural rif reef environs surroundings
-    close kilometers kilometres km meters metres miles mile syria syrian northwest
-    northeast southwest southeast north south east west northern southern eastern
-    western central upper lower city town village villages towns cities governorate
-    province district subdistrict county camp camps neighbourhood neighborhood
-    neighborhoods neighbourhoods market mosque school hospital prison farm farms
-    front behind inside outside within beyond opposite across border borders crossing
-    desert badiya plain mountain mountains valley river lake dam bridge al el
-    regime forces attack attacks strike strikes killed died victim victims bus car
-    there here then than not no only just very more most less least new old big
-    small great little via per left right""".split()
-)
-_ARTICLE_TOKENS = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ad", "ez",
+_STOPWORD_TEXT = """
+    a an the of in on at to from by for with and or near nearby between around along also
+    as its their his her this that these those which who where when while after before
+    during into onto over under via off up down about across toward towards is was were
+    are be been being has had have it they he she we you one two three four five six seven
+    eight nine ten several many some all both each other another first second third last
+    next same known called named part parts administratively administrative center centre
+    middle heart side sides edge entrance road roads highway street streets house houses
+    home building buildings residential agricultural land lands area areas region regions
+    zone zones site sites place places vicinity outskirts outskirt suburbs suburb
+    countryside rural rif reef environs surroundings close kilometers kilometres km meters
+    metres miles mile syria syrian northwest northeast southwest southeast north south
+    east west northern southern eastern western central upper lower city town village
+    villages towns cities governorate province district subdistrict county camp camps
+    neighbourhood neighborhood neighborhoods neighbourhoods market mosque school hospital
+    prison farm farms front behind inside outside within beyond opposite across border
+    borders crossing desert badiya plain mountain mountains valley river lake dam bridge
+    al el regime forces attack attacks strike strikes killed died victim victims bus car
+    there here then than not no only just very more most less least new old big small
+    great little via per left right
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+_ARTICLE_TOKENS = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ez",
                              "es", "et", "ed", "en", "er"})
 _ANCHOR_TYPE_WORDS = frozenset(
     {"city", "town", "village", "villages", "towns", "cities", "camp", "neighborhood",
@@ -74,7 +74,8 @@ _ADMIN_TYPE_WORDS = frozenset(
      "county", "region", "rural", "rif", "nahiya", "mantiqa"}
 )
 _KNOWN_AS_RE = re.compile(
-    r"(?:known|referred to|called)\s+as\s+(?:the\s+)?([^,;:()]+?)(?=\s+(?:in|on|at|near|of)\s|[,;:()]|$)",
+    r"(?:known|referred to|called)\s+as\s+(?:the\s+)?([^,;:()]+?)"
+    r"(?=\s+(?:in|on|at|near|of)\s|[,;:()]|$)",
     re.IGNORECASE,
 )
 # Leading words that make "farms of X" or "the X quarter" out of a place name X.

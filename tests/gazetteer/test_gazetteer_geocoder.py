@@ -15,7 +15,7 @@ class _FakeFallback(Geocoder):
         super().__init__()
         self.asked: list[str] = []
 
-    def geocode(self, query: str, exactly_one: bool = True, **_: Any) -> Location:  # type: ignore[override]
+    def geocode(self, query: str, exactly_one: bool = True, **_: Any) -> Location:
         self.asked.append(query)
         return Location("fallback", (1.0, 2.0), {"from": "fallback"})
 
@@ -47,9 +47,11 @@ def test_geocode_with_context_and_list_shape() -> None:
 def test_unknown_uses_fallback_only_when_needed() -> None:
     fallback = _FakeFallback()
     geocoder = AtharGeocoder(fallback=fallback)
-    assert geocoder.geocode("Saraqeb").raw["pcode"] == "C3916"
+    found = geocoder.geocode("Saraqeb")
+    assert isinstance(found, Location) and found.raw["pcode"] == "C3916"
     assert fallback.asked == []
-    assert geocoder.geocode("Xyzzyqwv").raw == {"from": "fallback"}
+    other = geocoder.geocode("Xyzzyqwv")
+    assert isinstance(other, Location) and other.raw == {"from": "fallback"}
     assert fallback.asked == ["Xyzzyqwv"]
     assert AtharGeocoder().geocode("Xyzzyqwv") is None
 
@@ -60,7 +62,8 @@ def test_cache_hook_is_used() -> None:
     first = geocoder.geocode("Saraqeb")
     assert ("geocode", "Saraqeb", None) in cache.store
     cache.store[("geocode", "Saraqeb", None)] = Location("cached", (0.0, 0.0), {})
-    assert geocoder.geocode("Saraqeb").address == "cached"
+    again = geocoder.geocode("Saraqeb")
+    assert isinstance(again, Location) and again.address == "cached"
     assert first is not None
 
 

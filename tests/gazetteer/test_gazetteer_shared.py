@@ -26,9 +26,9 @@ def test_build_keeps_every_community_in_its_own_subdistrict(
     assert report["communities_moved_by_simplification"] == 0
     assert sum(report["bytes"].values()) < 15 * 1024 * 1024
     gazetteer = Gazetteer.load(tmp_path)
-    rows = list(csv.DictReader(open(
-        shared_dir / "data/ocha_cod_ab_syr/syr_communities_adm4_ocha_locations.csv",
-        encoding="utf-8")))
+    communities = shared_dir / "data/ocha_cod_ab_syr/syr_communities_adm4_ocha_locations.csv"
+    with communities.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     inside = sum(
         1 for row in rows
         if gazetteer.locate_admin(float(row["Latitude_y"]), float(row["Longitude_x"]))
