@@ -8,6 +8,10 @@ from athar import __version__
 from athar.cli_db import register as register_db
 from athar.cli_etl import etl_group
 from athar.cli_etl import register as register_etl
+from athar.cli_export import export_group
+from athar.cli_export import register as register_export
+from athar.cli_export_data import register as register_export_data
+from athar.cli_export_tiles import register as register_export_tiles
 from athar.cli_gazetteer import register as register_gazetteer
 from athar.cli_ingest import register as register_ingest
 from athar.cli_load import register as register_load
@@ -29,3 +33,6 @@ register_etl(main)
 register_ingest(etl_group)
 register_load(main)
 register_zones(main)
+register_export(main)
+register_export_tiles(export_group)
+register_export_data(export_group)
