@@ -1,0 +1,218 @@
+"""Zone import (GeoJSON) and the bundled zones: validation, snapshot closing, idempotence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.control import controlling_force_at
+from db.models import ControlZone, ControlZoneParty
+from etl.zones import (
+    ZoneImportError,
+    bundled_zone_files,
+    import_zone_document,
+    import_zone_file,
+    load_bundled_zones,
+    parse_features,
+)
+from etl.zones_build import build_zone_files, hno_party_shares
+
+D = dt.date
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def square(x: float, y: float, size: float = 0.1) -> dict[str, Any]:
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def feature(geometry: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:
+    props.setdefault("parties", "SDF")
+    props.setdefault("valid_from", "2020-01-01")
+    props.setdefault("source", "test map")
+    return {"type": "Feature", "geometry": geometry or square(36.0, 35.0), "properties": props}
+
+
+def collection(*features: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+def zone_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(ControlZone)) or 0)
+
+
+def do_import(session: Session, document: dict[str, Any], **kwargs: Any) -> Any:
+    checksum = f"{abs(hash(json.dumps(document, sort_keys=True))):064x}"[-64:]
+    return import_zone_document(session, document, checksum=checksum, title="t.geojson", **kwargs)
+
+
+def test_parties_as_aliases_list_or_string_with_shares(db_session: Session) -> None:
+    report = do_import(
+        db_session,
+        collection(
+            feature(parties="Syrian regime; HTS", shares=[0.4, 0.6], label="mixed"),
+            feature(square(37, 35), parties=["Qasd"], valid_to="2020-12-31"),
+        ),
+    )
+    assert report.inserted == 2 and not report.issues
+    answer = controlling_force_at(db_session, 36.05, 35.05, D(2020, 2, 1))
+    assert answer is not None and answer.label == "mixed"
+    assert {(p.code, p.share) for p in answer.parties} == {("syrian_regime", 0.4), ("hts", 0.6)}
+
+
+def test_snapshot_closes_the_previous_open_zone_of_the_series(db_session: Session) -> None:
+    report = do_import(
+        db_session,
+        collection(
+            feature(parties="isis", valid_from="2015-05-01"),
+            feature(parties="sdf", valid_from="2017-10-20"),
+            # Another area: not closed by either.
+            feature(square(38.0, 35.0), parties="regime", valid_from="2016-01-01"),
+        ),
+    )
+    assert report.closed == 1
+    first = controlling_force_at(db_session, 36.05, 35.05, D(2017, 10, 19))
+    second = controlling_force_at(db_session, 36.05, 35.05, D(2017, 10, 20))
+    assert first is not None and [p.code for p in first.parties] == ["isis"]
+    assert first.valid_to == D(2017, 10, 19)
+    assert second is not None and [p.code for p in second.parties] == ["sdf"]
+    other = controlling_force_at(db_session, 38.05, 35.05, D(2020, 1, 1))
+    assert other is not None and other.valid_to is None
+    # A different series is not closed by this one.
+    do_import(db_session, collection(feature(parties="hts", valid_from="2019-01-01")), series="x")
+    still = controlling_force_at(db_session, 36.05, 35.05, D(2018, 1, 1))
+    assert still is not None and still.valid_to is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (feature(valid_from="2021-02-30"), "2021-02-30"),
+        (feature(valid_from="2021-05-01", valid_to="2021-04-01"), "is after valid_to"),
+        (feature(valid_from=None), "valid_from is missing"),
+        (feature(parties=""), "no controlling parties"),
+        (feature(shares=[0.7, 0.6], parties="sdf; hts"), "more than 1"),
+        (feature(geometry={"type": "Point", "coordinates": [36, 35]}), "Polygon"),
+    ],
+)
+def test_bad_feature_refuses_the_whole_file(
+    db_session: Session, bad: dict[str, Any], message: str
+) -> None:
+    before = zone_count(db_session)
+    with pytest.raises(ZoneImportError) as caught:
+        do_import(db_session, collection(feature(square(37, 35)), bad))
+    errors = caught.value.report.errors
+    assert [e.index for e in errors] == [1]
+    assert message in errors[0].message
+    assert zone_count(db_session) == before
+
+
+def test_skip_bad_keeps_good_features(db_session: Session) -> None:
+    report = do_import(
+        db_session,
+        collection(feature(), feature(valid_from="2021-02-30")),
+        skip_bad=True,
+    )
+    assert report.inserted == 1 and report.skipped == 1
+
+
+def test_unknown_party_warns_and_skips_the_feature(db_session: Session) -> None:
+    report = do_import(
+        db_session, collection(feature(parties="Martians; SDF"), feature(square(37, 35)))
+    )
+    assert report.inserted == 1 and report.skipped == 1
+    assert report.warnings[0].index == 0 and "Martians" in report.warnings[0].message
+
+
+def test_self_intersecting_polygon_is_repaired_and_reported(db_session: Session) -> None:
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[36, 35], [36.1, 35.1], [36.1, 35], [36, 35.1], [36, 35]]],
+    }
+    report = do_import(db_session, collection(feature(bowtie)))
+    assert report.inserted == 1
+    assert "repaired" in report.warnings[0].message
+    valid = db_session.scalar(select(func.bool_and(func.ST_IsValid(ControlZone.geom))))
+    assert valid is True
+
+
+def test_parse_without_database() -> None:
+    zones, issues = parse_features(collection(feature(observed_on="2019-12-15")))
+    assert not issues and zones[0].observed_on == D(2019, 12, 15)
+    _, issues = parse_features({"type": "Feature"})
+    assert issues[0].index == -1
+
+
+def test_reimporting_the_same_file_replaces_its_zones(db_session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps(collection(feature(), feature(square(37, 35)))), encoding="utf-8")
+    first = import_zone_file(db_session, path)
+    second = import_zone_file(db_session, path)
+    assert (first.inserted, second.inserted, second.replaced) == (2, 2, 2)
+    assert zone_count(db_session) == 2
+    with pytest.raises(ValueError, match="reserved"):
+        import_zone_file(db_session, path, series="bundled:mine")
+
+
+def test_hno_party_mapping() -> None:
+    idleb = {"share_GoS": "0.38", "share_NWS": "0.62", "perc_pop_Idleb_NSAG": "1.0"}
+    afrin = {"share_NWS": "0.84", "share_TallRefaat": "0.16", "perc_pop_Afrin_District": "1"}
+    lattakia = {"share_GoS": "0.8", "share_NWS": "0.2", "admin1Pcode": "SY06"}
+    raata = {"share_NES": "0.4", "share_RAATA": "0.6"}
+    assert hno_party_shares(idleb) == {"syrian_regime": 0.38, "hts": 0.62}
+    assert hno_party_shares(afrin) == {"armed_opposition_sna": 0.84, "sdf": 0.16}
+    assert hno_party_shares(lattakia) == {"syrian_regime": 0.8, "hts": 0.2}
+    assert hno_party_shares(raata) == {"sdf": 0.4, "armed_opposition_sna": 0.6}
+
+
+def test_bundled_files_are_small_and_attributed() -> None:
+    files = bundled_zone_files()
+    assert {f.name for f in files} == {
+        "hno2023_adm3_control.geojson.gz",
+        "wikipedia_detailed_map_2017_07.geojson.gz",
+    }
+    for path in files:
+        assert path.stat().st_size < 200_000
+        document = json.loads(gzip.decompress(path.read_bytes()))
+        assert document["metadata"]["attribution"]
+        assert document["metadata"]["licence"]
+
+
+def test_bundled_load_is_idempotent_and_spares_user_zones(db_session: Session) -> None:
+    do_import(db_session, collection(feature(parties="isis", valid_from="2014-01-01")))
+    first = load_bundled_zones(db_session)
+    bundled = zone_count(db_session) - 1
+    assert bundled == sum(first.files.values()) > 30
+    again = load_bundled_zones(db_session)
+    assert again.unchanged and not again.files
+    forced = load_bundled_zones(db_session, force=True)
+    assert sum(forced.files.values()) == bundled
+    assert zone_count(db_session) == bundled + 1
+    user = db_session.scalars(select(ControlZone).where(ControlZone.derivation == "imported")).one()
+    assert user.valid_to is None
+    # Idlib city end-2022 (HNO): HTS; Raqqa city mid-2017 (Wikipedia Voronoi): SDF.
+    idlib = controlling_force_at(db_session, 36.633, 35.93, D(2023, 3, 1))
+    assert idlib is not None and [p.code for p in idlib.parties] == ["hts"]
+    raqqa = controlling_force_at(db_session, 39.0, 35.95, D(2018, 3, 1))
+    assert raqqa is not None and "sdf" in [p.code for p in raqqa.parties]
+    assert raqqa.valid_to == D(2022, 11, 30)
+    shares = db_session.scalars(
+        select(ControlZoneParty.share).where(ControlZoneParty.share.is_not(None))
+    ).all()
+    assert shares and all(0 <= s <= 1 for s in shares)
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+def test_build_reproduces_the_bundled_files(tmp_path: Path) -> None:
+    results = build_zone_files(SHARED_DATA, tmp_path)
+    for path, features, _ in results:
+        bundled = next(f for f in bundled_zone_files() if f.name == path.name)
+        assert features > 5
+        assert gzip.decompress(path.read_bytes()) == gzip.decompress(bundled.read_bytes())
