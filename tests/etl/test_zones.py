@@ -206,7 +206,7 @@ def test_bundled_load_is_idempotent_and_spares_user_zones(db_session: Session) -
     shares = db_session.scalars(
         select(ControlZoneParty.share).where(ControlZoneParty.share.is_not(None))
     ).all()
-    assert shares and all(0 <= s <= 1 for s in shares)
+    assert shares and all(s is not None and 0 <= s <= 1 for s in shares)
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
