@@ -56,7 +56,6 @@ def ingest(
                             session,
                             content,
                             source_key=path.stem,
-                            title=path.stem,
                             publisher=publisher,
                             force=force,
                         )
@@ -143,6 +142,26 @@ def review(settings: Settings, status: str, as_json: bool) -> None:
         engine.dispose()
 
 
+@click.command("sample")
+@click.option(
+    "--from",
+    "reports_dir",
+    default="../shared/reports",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of report .txt files.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def sample(reports_dir: Path, out: Path | None) -> None:
+    """Rebuild the bundled sample of incidents (facts only, no report text) from reports."""
+    from etl.sample import SAMPLE_FILE, write_sample
+
+    target = out or SAMPLE_FILE
+    count = write_sample(reports_dir, target)
+    click.echo(f"{count} incidents written to {target}")
+
+
 def register(etl_group: click.Group) -> None:
     etl_group.add_command(ingest)
     etl_group.add_command(review)
+    etl_group.add_command(sample)

@@ -13,10 +13,11 @@ from db.settings import Settings
 @click.command("load")
 @click.pass_obj
 def load(settings: Settings) -> None:
-    """Load bundled reference data (parties, gazetteer) into the database."""
+    """Load bundled reference data (parties, gazetteer) and the sample incidents."""
     from db.engine import database_url, make_engine, make_session_factory, transaction
     from db.parties import load_party_taxonomy
     from db.reference import sync_parties
+    from etl.sample import load_sample
     from gazetteer.dbload import load_gazetteer
 
     engine = make_engine(database_url(settings))
@@ -34,6 +35,12 @@ def load(settings: Settings) -> None:
                 f"gazetteer: {counts.admin_units} admin units, {counts.places} places, "
                 f"{counts.names} names"
             )
+        with transaction(sessions) as session:
+            sample = load_sample(session)
+        click.echo(
+            f"sample incidents: {sample.incidents} from {sample.documents} report(s) loaded, "
+            f"{sample.skipped} report(s) already present"
+        )
     finally:
         engine.dispose()
 

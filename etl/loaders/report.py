@@ -59,6 +59,31 @@ class IngestSummary:
     warnings: list[str] = field(default_factory=list)
 
 
+KNOWN_PUBLISHERS = {
+    "Syrian Network for Human Rights": "Syrian Network for Human Rights (SNHR)",
+    "Syrian Observatory for Human Rights": "Syrian Observatory for Human Rights (SOHR)",
+    "Violations Documentation Center": "Violations Documentation Center (VDC)",
+}
+
+
+def document_title(content: str, fallback: str) -> str:
+    """The report's headline: its first non-empty line, bounded in length."""
+    for line in content.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line[:300]
+    return fallback
+
+
+def detect_publisher(content: str) -> str | None:
+    """The organisation a report names itself as, when it is one we know."""
+    head = content[:20000]
+    for needle, publisher in KNOWN_PUBLISHERS.items():
+        if needle in head or needle in content[-5000:]:
+            return publisher
+    return None
+
+
 def checksum(text_content: str) -> str:
     return hashlib.sha256(text_content.encode("utf-8")).hexdigest()
 
@@ -95,7 +120,7 @@ def incident_fingerprint(source_key: str, record: dict[str, Any], ordinal: int) 
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def _upsert_document(
+def upsert_document(
     session: Session,
     *,
     source_key: str,
@@ -363,30 +388,37 @@ def _fill_admin_from_point(session: Session, incident_ids: list[int]) -> None:
     )
 
 
-def _store_tolls(
-    session: Session, document: SourceDocument, parsed: ParsedReport, lookups: _Lookups
+def store_tolls(
+    session: Session,
+    document: SourceDocument,
+    tolls: Iterable[dict[str, Any]],
+    lookups: _Lookups | None = None,
 ) -> int:
+    """Replace the document's tolls with ``tolls`` (dicts in the *.tolls.json format)."""
+    lookups = lookups or _Lookups(session)
     session.execute(delete(ReportToll).where(ReportToll.document_id == document.id))
     rows = []
-    for toll in parsed.tolls:
-        party = None if toll.party in (None, "all") else toll.party
+    for toll in tolls:
+        party = None if toll.get("party") in (None, "all") else toll.get("party")
         if party is not None and party not in lookups.parties:
             continue
-        governorate = lookups.governorates.get(strict_key(toll.governorate or ""))
-        if not toll.period or _parse_date(toll.period) is None:
+        period = toll.get("period")
+        if not period or _parse_date(period) is None:
             continue
         rows.append(
             {
                 "document_id": document.id,
-                "period": toll.period,
-                "scope": toll.scope or "civilians",
+                "period": period,
+                "scope": toll.get("scope") or "civilians",
                 "party_code": party,
-                "governorate_pcode": governorate,
-                "killed": toll.killed,
-                "children": toll.children,
-                "women": toll.women,
-                "count": toll.count,
-                "evidence": toll.evidence or None,
+                "governorate_pcode": lookups.governorates.get(
+                    strict_key(toll.get("governorate") or "")
+                ),
+                "killed": toll.get("killed"),
+                "children": toll.get("children"),
+                "women": toll.get("women"),
+                "count": toll.get("count"),
+                "evidence": toll.get("evidence") or None,
             }
         )
     if rows:
@@ -509,15 +541,15 @@ def ingest_report(
         return summary
     parsed = parse_report(content, source_name=source_key)
     summary.warnings.extend(parsed.warnings)
-    document = _upsert_document(
+    document = upsert_document(
         session,
         source_key=source_key,
         content=content,
         digest=digest,
         kind="report",
-        title=title or source_key,
+        title=title or document_title(content, source_key),
         period=parsed.period if parsed.period and _parse_date(parsed.period) else None,
-        publisher=publisher,
+        publisher=publisher or detect_publisher(content),
         url=url,
         published_on=published_on,
         licence=None,
@@ -528,7 +560,9 @@ def ingest_report(
     ]
     spans = store_incidents(session, document, records, summary)
     lookups = _Lookups(session)
-    summary.tolls = _store_tolls(session, document, parsed, lookups)
+    summary.tolls = store_tolls(
+        session, document, [toll.to_interchange() for toll in parsed.tolls], lookups
+    )
     summary.observations = _store_observations(session, document, parsed, spans, lookups)
     summary.review = _store_review_items(session, document, parsed)
     bump(session, "incidents")

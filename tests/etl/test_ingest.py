@@ -114,7 +114,7 @@ def test_failed_ingest_leaves_no_partial_document(
     def broken_tolls(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(report_loader, "_store_tolls", broken_tolls)
+    monkeypatch.setattr(report_loader, "store_tolls", broken_tolls)
     with pytest.raises(RuntimeError), transaction(sessions) as session:
         ingest_report(session, report_text, source_key="fixture-broken")
     with sessions() as session:
