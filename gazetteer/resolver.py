@@ -81,6 +81,12 @@ _KNOWN_AS_RE = re.compile(
 # Leading words that make "farms of X" or "the X quarter" out of a place name X.
 _GENERIC_LEADS = frozenset({"mazrat", "mazra", "mazare", "haret", "hara", "ard", "aradi",
                             "souq", "suq", "dawar", "duwar", "hay", "harat"})
+_GENERIC_FACILITY_WORDS = frozenset(
+    {"academy", "college", "university", "stadium", "barracks", "factory", "hospital",
+     "prison", "school", "airport", "base", "military", "central", "national", "general",
+     "police", "security", "branch", "intelligence", "headquarters", "court", "station",
+     "garage", "bakery", "mosque", "church", "market"}
+)
 _ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
 
 
@@ -157,6 +163,10 @@ class _Context:
     adm1: set[str] = field(default_factory=set)
     adm1_soft: set[str] = field(default_factory=set)
     adm_soft: set[str] = field(default_factory=set)
+    # Districts / sub-districts named as such ("Ariha district") or in a bare list of
+    # admin names ("Idleb, Ariha, Ehsem"): places outside them are almost never meant.
+    adm2_strict: set[str] = field(default_factory=set)
+    adm3_strict: set[str] = field(default_factory=set)
     anchors: list[Place] = field(default_factory=list)
     anchor_keys: list[str] = field(default_factory=list)
     city: Place | None = None
@@ -269,7 +279,7 @@ class Resolver:
                 note = f"resolved as {alternative!r}"
                 return replace(again, query=name, reason=f"{note}; {again.reason}")
 
-        fallback = self._fallback(name, hint, ctx, runners)
+        fallback = self._fallback(name, query.strict, hint, ctx, runners)
         if fallback is not None:
             return fallback
         reason = "no place with this name in the gazetteer"
@@ -347,6 +357,14 @@ class Resolver:
         if ctx.adm_soft and adm_codes & ctx.adm_soft:
             score += 0.08
             notes.append("in a district/sub-district named in the context")
+        if place is not None and (ctx.adm3_strict or ctx.adm2_strict):
+            if place.adm3 in ctx.adm3_strict:
+                score += 0.1
+            elif place.adm2 in ctx.adm2_strict:
+                score += 0.05 if not ctx.adm3_strict else -0.3
+            else:
+                score -= 0.45
+                notes.append("outside the district/sub-district named in the context")
         # The name's own mention in the context ("eastern al-Bitar village") is no anchor.
         anchors = [a for a, k in zip(ctx.anchors, ctx.anchor_keys, strict=True)
                    if k != query_key]
@@ -425,16 +443,38 @@ class Resolver:
             mentions.append(found)
             position = found.end
 
+        covered = {i for m in mentions if m.admins for i in range(m.start, m.end)}
+        admin_listing = bool(covered) and all(
+            i in covered or t in _STOPWORDS or t in _ARTICLE_TOKENS or t in KIND_WORDS
+            or t in DIRECTION_BEARINGS for i, t in enumerate(tokens)
+        )
         for mention in mentions:
             if mention.role in ("admin", "both"):
+                strict_units = admin_listing or mention.role == "admin"
+                # "Hama" is a governorate, a district and a sub-district; only the
+                # widest unit is certain (or the level its type word names).
+                wanted = _level_named(tokens, mention.end)
+                levels = [u.level for u in mention.admins]
+                top_level = wanted if wanted in levels else min(levels, default=1)
                 for unit in mention.admins:
+                    if unit.level != top_level:
+                        continue
                     if unit.level == 1:
                         ctx.adm1.add(unit.pcode)
                     elif unit.level >= 2:
                         ctx.adm_soft.add(unit.pcode)
                         if unit.adm1:
                             ctx.adm1_soft.add(unit.adm1)
+                        # Region names (Jabal al-Zawiya...) only approximate a unit.
+                        if strict_units and mention.key not in _region_keys(unit):
+                            (ctx.adm2_strict if unit.level == 2 else ctx.adm3_strict).add(
+                                unit.pcode)
                 ctx.admin_mentions.extend(mention.admins)
+        if ctx.adm1 and ctx.adm2_strict | ctx.adm3_strict:
+            # "Idleb, Ariha" names Ariha district of Idleb, not the Ariha of another
+            # governorate that happens to share the name.
+            ctx.adm2_strict = {p for p in ctx.adm2_strict if p[:4] in ctx.adm1}
+            ctx.adm3_strict = {p for p in ctx.adm3_strict if p[:4] in ctx.adm1}
         # Anchors are chosen once the governorate is known, to pick the right namesake.
         # Places followed by a type word ("Kelli town") come before bare words.
         anchor_for: dict[int, Place] = {}
@@ -492,7 +532,8 @@ class Resolver:
     # ------------------------------------------------------------------ fallbacks
 
     def _fallback(
-        self, name: str, hint: str | None, ctx: _Context, runners: tuple[Candidate, ...]
+        self, name: str, strict: str, hint: str | None, ctx: _Context,
+        runners: tuple[Candidate, ...],
     ) -> Resolution | None:
         if hint == "area" and ctx.city is not None and ctx.city_explicit:
             hint = "neighbourhood"  # "X area in southern Y city" is a part of Y
@@ -506,7 +547,9 @@ class Resolver:
             return self._place_resolution(
                 name, host, 0.6, runners, reason, precision=_precision_for(host)
             )
-        if hint == "facility":
+        if hint == "facility" and set(strict.split()) <= _GENERIC_FACILITY_WORDS:
+            # "the Military Academy in Homs governorate": nothing but the unit names a
+            # place, and the unit's seat town is where such facilities are recorded.
             for unit in ctx.admin_mentions:
                 seat = self._seat_of(unit)
                 if seat is not None:
@@ -590,6 +633,11 @@ class Resolver:
 # --------------------------------------------------------------------------- helpers
 
 
+@lru_cache(maxsize=4096)
+def _region_keys(unit: AdminUnit) -> frozenset[str]:
+    return frozenset(strict_key(r) for r in unit.regions)
+
+
 @lru_cache(maxsize=20_000)
 def _parse_context_cached(resolver: Resolver, context: str) -> _Context:
     return resolver._parse_context_uncached(context)
@@ -635,6 +683,16 @@ def _span_ok(span: list[str]) -> bool:
     if first in KIND_WORDS:
         return False
     return not (len(span) == 1 and (first.isdigit() or len(first) < 3))
+
+
+_LEVEL_WORDS = {
+    "governorate": 1, "province": 1, "district": 2, "mantiqa": 2, "subdistrict": 3,
+    "county": 3, "nahiya": 3,
+}
+
+
+def _level_named(tokens: list[str], end: int) -> int | None:
+    return _LEVEL_WORDS.get(tokens[end]) if end < len(tokens) else None
 
 
 def _followed_by(tokens: list[str], end: int, words: set[str] | frozenset[str]) -> bool:
