@@ -44,14 +44,29 @@ def _dump(records: list[dict[str, Any]]) -> None:
 
 @etl_group.command("parse")
 @click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--tolls", "show_tolls", is_flag=True,
-              help="Print the report's totals (tolls) instead of its incidents.")
-@click.option("--review", "show_review", is_flag=True,
-              help="Print the passages that look like incidents but could not be parsed.")
-@click.option("--provenance", is_flag=True,
-              help="Add each incident's character span in the report to the output.")
-@click.option("--warnings/--no-warnings", "show_warnings", default=True,
-              help="Print parser warnings on stderr (default: on).")
+@click.option(
+    "--tolls",
+    "show_tolls",
+    is_flag=True,
+    help="Print the report's totals (tolls) instead of its incidents.",
+)
+@click.option(
+    "--review",
+    "show_review",
+    is_flag=True,
+    help="Print the passages that look like incidents but could not be parsed.",
+)
+@click.option(
+    "--provenance",
+    is_flag=True,
+    help="Add each incident's character span in the report to the output.",
+)
+@click.option(
+    "--warnings/--no-warnings",
+    "show_warnings",
+    default=True,
+    help="Print parser warnings on stderr (default: on).",
+)
 def parse_command(
     report: Path, show_tolls: bool, show_review: bool, provenance: bool, show_warnings: bool
 ) -> None:
@@ -70,11 +85,17 @@ def parse_command(
     if show_tolls:
         _dump([toll.to_interchange() for toll in parsed.tolls])
     elif show_review:
-        _dump([
-            {"reason": item.reason, "text": item.text, "start": item.span_start,
-             "end": item.span_end}
-            for item in parsed.review_items
-        ])
+        _dump(
+            [
+                {
+                    "reason": item.reason,
+                    "text": item.text,
+                    "start": item.span_start,
+                    "end": item.span_end,
+                }
+                for item in parsed.review_items
+            ]
+        )
     else:
         _dump([incident.to_interchange(provenance=provenance) for incident in parsed.incidents])
     sys.stdout.flush()

@@ -101,6 +101,12 @@ _SPECIFIC_WEAPONS = (
 )
 
 
+# Report paragraphs are a few thousand characters; a far longer one is a table dump or
+# junk, and reading it as prose would only cost time (several passes are per-sentence).
+MAX_PARAGRAPH_CHARS = 30_000
+MAX_ANCHORS_PER_PARAGRAPH = 40
+
+
 @dataclass
 class SectionState:
     """What the headings above the current paragraph say about the incidents under them."""
@@ -302,7 +308,8 @@ def build_incidents(
     memory = PlaceMemory()
     # First pass: what the report says about places anywhere (context, control).
     for position, paragraph in enumerate(paragraphs):
-        _remember_places(position, paragraph, memory, period, observations)
+        if len(paragraph.text) <= MAX_PARAGRAPH_CHARS:
+            _remember_places(position, paragraph, memory, period, observations)
 
     incidents: list[Incident] = []
     sections: dict[int, int] = {}
@@ -311,7 +318,13 @@ def build_incidents(
     for position, paragraph in enumerate(paragraphs):
         if _skip_paragraph(paragraph):
             continue
-        anchors = find_anchors(paragraph, period)
+        if len(paragraph.text) > MAX_PARAGRAPH_CHARS:
+            review.append(ReviewItem(
+                reason=f"paragraph of {len(paragraph.text)} characters is too long to read as "
+                       "prose", text=paragraph.text[:500],
+                span_start=paragraph.start, span_end=paragraph.end))
+            continue
+        anchors = find_anchors(paragraph, period)[:MAX_ANCHORS_PER_PARAGRAPH]
         if not anchors:
             if is_heading(paragraph):
                 section_number += 1

@@ -118,8 +118,8 @@ _INJURED_PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?P<n>{NUMBER})\s+(?:of\s+(?:his|her|their)\s+)?(?:\w+\s+){{0,2}}"
-        rf"(?:were\s+)?{_INJURY_WORDS}",
+        rf"\b(?P<n>{NUMBER})\s+(?:of\s+(?:his|her|their)\s+\w+|(?:other\s+)?(?:others?|civilians"
+        rf"|people|children|women))\s+(?:were\s+)?(?:also\s+)?{_INJURY_WORDS}",
         re.I,
     ),
 ]

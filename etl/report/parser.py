@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 # Reports are tens of kilobytes; anything far larger is not a report and would only make
 # the regular expressions slow.
-MAX_REPORT_CHARS = 2_000_000
+MAX_REPORT_CHARS = 1_000_000
 
 
 def _sanitize(text: str) -> str:

@@ -124,6 +124,8 @@ def extract_tolls(
     section_scope = "civilians"
     for paragraph in paragraphs:
         text = paragraph.text
+        if len(text) > 30_000:
+            continue
         if len(text) <= 140 and not text.endswith(".") and not _LIST_LINE.match(text):
             section_scope = _scope(text, section_scope if "death toll" not in text.lower()
                                    else "civilians")

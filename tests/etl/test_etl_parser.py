@@ -1,0 +1,148 @@
+"""The whole parser on an invented report written in the style of the monthly reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.report import parse_report
+from etl.report.model import INTERCHANGE_FIELDS, TOLL_FIELDS, Incident
+
+
+@pytest.fixture(scope="module")
+def parsed(sample_text: str):  # type: ignore[no-untyped-def]
+    return parse_report(sample_text, source_name="sample")
+
+
+def _by_date(incidents: list[Incident], date: str) -> Incident:
+    matches = [i for i in incidents if i.date == date]
+    assert len(matches) == 1, [i.date for i in incidents]
+    return matches[0]
+
+
+def test_period(parsed) -> None:  # type: ignore[no-untyped-def]
+    assert parsed.period == "2019-02"
+
+
+def test_landmine_incident(parsed) -> None:  # type: ignore[no-untyped-def]
+    incident = _by_date(parsed.incidents, "2019-02-05")  # year from the period
+    assert incident.place_text == "Tell Qarmoun village"
+    assert incident.place_context == "western suburbs of Hama governorate"
+    assert incident.governorate == "Hama" and incident.admin1_pcode == "SY05"
+    assert (incident.perpetrator_category, incident.perpetrator_subcategory) == (
+        "other_parties", "landmine_unknown")
+    assert incident.weapon == "landmine"
+    assert (incident.killed_total, incident.killed_children, incident.injured) == (3, 3, 1)
+    assert incident.controlling_force_categories == ["syrian_regime"]
+    assert incident.massacre is False
+
+
+def test_hospital_massacre_with_time_and_joint_control(parsed) -> None:  # type: ignore[no-untyped-def]
+    incident = _by_date(parsed.incidents, "2019-02-08")
+    assert incident.time == "21:15"
+    assert incident.facility == "hospital"
+    assert incident.weapon == "airstrike"
+    assert incident.perpetrator_category == "russian_forces"
+    assert (incident.killed_total, incident.killed_children, incident.killed_women) == (6, 2, 1)
+    assert incident.injured == 11
+    assert incident.massacre is True
+    assert incident.controlling_force_categories == ["armed_opposition_sna", "hts"]
+    assert incident.governorate == "Idleb"
+
+
+def test_ambiguous_alliance_leaves_category_null(parsed) -> None:  # type: ignore[no-untyped-def]
+    incident = _by_date(parsed.incidents, "2019-02-11")
+    assert incident.perpetrator == "Syrian-Russian alliance forces"
+    assert incident.perpetrator_category is None
+
+
+def test_victim_category_and_origin_is_not_the_place(parsed) -> None:  # type: ignore[no-untyped-def]
+    incident = _by_date(parsed.incidents, "2019-02-13")
+    assert incident.place_text == "Kafr Safi town"  # not her home village
+    assert incident.victim_categories == ["medical"]
+    assert incident.perpetrator_category == "sdf"
+    assert incident.weapon == "gunfire"
+
+
+def test_torture_death_dated_by_the_death(parsed) -> None:  # type: ignore[no-untyped-def]
+    incident = _by_date(parsed.incidents, "2019-01-20")
+    assert incident.weapon == "torture"
+    assert incident.place_text == "Homs city"
+    assert incident.perpetrator_category == "syrian_regime"
+    assert incident.killed_total == 1
+
+
+def test_no_personal_names_outside_evidence(parsed) -> None:  # type: ignore[no-untyped-def]
+    for incident in parsed.incidents:
+        record = incident.to_interchange()
+        record.pop("evidence")
+        flat = repr(record)
+        for name in ("Nadia", "Hamed", "Omar", "Zein"):
+            assert name not in flat
+
+
+def test_review_queue_has_the_placeless_incident(parsed) -> None:  # type: ignore[no-untyped-def]
+    reasons = [item for item in parsed.review_items if "February 21" in item.text]
+    assert reasons and "no place" in reasons[0].reason
+
+
+def test_statement_dates_are_not_incidents(parsed) -> None:  # type: ignore[no-untyped-def]
+    assert not [i for i in parsed.incidents if i.date == "2019-02-20"]
+
+
+def test_interchange_has_exactly_the_gold_fields(parsed) -> None:  # type: ignore[no-untyped-def]
+    for incident in parsed.incidents:
+        assert tuple(incident.to_interchange()) == INTERCHANGE_FIELDS
+        assert "provenance" in incident.to_interchange(provenance=True)
+
+
+def test_provenance_points_at_the_evidence(parsed, sample_text: str) -> None:  # type: ignore[no-untyped-def]
+    for incident in parsed.incidents:
+        quoted = sample_text[incident.span_start:incident.span_end]
+        assert quoted.replace("[", "").replace("](#)", "")[:40] == incident.evidence[:40]
+        assert len(incident.evidence) <= 300
+
+
+def test_control_observations(parsed) -> None:  # type: ignore[no-untyped-def]
+    places = {(o.place_text, tuple(o.force_categories)) for o in parsed.control_observations}
+    assert ("Tell Qarmoun village", ("syrian_regime",)) in places
+
+
+def test_tolls(parsed) -> None:  # type: ignore[no-untyped-def]
+    tolls = {(t.scope, t.party): t for t in parsed.tolls}
+    overall = tolls[("civilians", "all")]
+    assert (overall.period, overall.killed, overall.children, overall.women) == (
+        "2019-02", 14, 6, 2)
+    assert tolls[("civilians", "russian_forces")].killed == 6
+    assert tolls[("civilians", "landmine_unknown")].children == 3
+    assert tolls[("media", "all")].killed == 0
+    assert all(tuple(t.to_interchange()) == TOLL_FIELDS for t in parsed.tolls)
+
+
+def test_repeated_incident_in_another_section_is_merged() -> None:
+    text = (
+        "Report on killings in Syria in April 2019\n\n"
+        "I. Summary:\n\n"
+        "On Monday, April 1, 2019, a landmine exploded in Jisr Amal village in the eastern suburbs "
+        "of Hama governorate, resulting in the deaths of two children.\n\n"
+        "II. Death toll of medical personnel:\n\n"
+        "On Monday, April 1, 2019, a paramedic, identified as Rami, was killed by a landmine "
+        "explosion in Jisr Amal village in the eastern suburbs of Hama governorate.\n"
+    )
+    parsed = parse_report(text)
+    assert len(parsed.incidents) == 1
+    assert parsed.incidents[0].victim_categories == ["medical"]
+
+
+def test_two_bodies_in_the_same_section_stay_two_incidents() -> None:
+    text = (
+        "Killings in Syria in April 2019\n\n"
+        "The following are the cases of killing by unknown gunmen, which we documented:\n\n"
+        "The body of a man was discovered in Rawda Camp on Monday, April 1, 2019, bearing signs "
+        "of gunshot wounds.\n\n"
+        "The body of a woman was discovered in Rawda Camp on Monday, April 1, 2019, bearing "
+        "signs of gunshot wounds.\n"
+    )
+    parsed = parse_report(text)
+    assert len(parsed.incidents) == 2
+    assert {i.perpetrator_subcategory for i in parsed.incidents} == {"killing_unknown"}
+    assert {i.killed_women for i in parsed.incidents} == {None, 1}

@@ -1,0 +1,36 @@
+"""Paragraphs and sentences keep offsets into the original text."""
+
+from __future__ import annotations
+
+from etl.report.segment import segment, split_sentences
+
+
+def test_markdown_link_residue_is_removed_but_offsets_survive() -> None:
+    text = "Intro line.\n\nOn Monday, the [school](#) was hit. Dr. Salem was injured."
+    [_, paragraph] = segment(text)
+    assert paragraph.text == "On Monday, the school was hit. Dr. Salem was injured."
+    first, second = paragraph.sentences
+    assert text[first.start:first.end] == "On Monday, the [school](#) was hit."
+    assert text[second.start:second.end] == "Dr. Salem was injured."
+
+
+def test_pdf_wrapped_lines_and_hyphenation_are_joined() -> None:
+    text = "The town was shelled by artil- \n\nlery forces on the \n\nsame day.\n\nNext one."
+    paragraphs = segment(text)
+    assert paragraphs[0].text == "The town was shelled by artillery forces on the same day."
+    assert paragraphs[1].text == "Next one."
+
+
+def test_titles_stay_separate_paragraphs() -> None:
+    paragraphs = segment("A Title Without Period\n\nThe body text starts here.")
+    assert [p.text for p in paragraphs] == ["A Title Without Period", "The body text starts here."]
+
+
+def test_abbreviations_do_not_split_sentences() -> None:
+    text = "The body of Ms. Lina was found at 10 a.m. near the mill. A second sentence."
+    assert len(split_sentences(text)) == 2
+
+
+def test_empty_text() -> None:
+    assert segment("") == []
+    assert segment("\n\n   \n") == []
