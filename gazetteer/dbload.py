@@ -139,7 +139,12 @@ def _load_admin_units(session: Session, gazetteer: Gazetteer, data_dir: Path) ->
             },
         )
         loaded += result.rowcount or 0  # type: ignore[attr-defined]
-    session.execute(delete(PlaceName).where(PlaceName.admin_pcode.is_not(None)))
+    # Editors' aliases of admin units carry their own source and survive the reload.
+    session.execute(
+        delete(PlaceName).where(
+            PlaceName.admin_pcode.is_not(None), PlaceName.source.startswith(BUNDLED_SOURCE_PREFIX)
+        )
+    )
     name_rows = [
         {"admin_pcode": unit.pcode, **row}
         for unit in units

@@ -74,8 +74,42 @@ class NameIndex:
             keys.append(entry.strict)
             ids.append(number)
         self._blocks = dict(blocks)
-        # A place tally per strict key makes "how common is this name" cheap later.
         self.grid = _PlaceGrid(gazetteer.places.values())
+        self._by_unit: dict[str, list[Entry]] | None = None
+
+    def entries_in_unit(self, pcode: str) -> list[Entry]:
+        """Place-name entries inside one district or sub-district (built on first use)."""
+        if self._by_unit is None:
+            by_unit: dict[str, list[Entry]] = defaultdict(list)
+            for entry in self.entries:
+                if entry.is_admin:
+                    continue
+                place = self.gazetteer.places[entry.target]
+                if place.kind not in ("community", "neighbourhood"):
+                    continue
+                for code in (place.adm2, place.adm3):
+                    if code:
+                        by_unit[code].append(entry)
+            self._by_unit = dict(by_unit)
+        return self._by_unit.get(pcode, [])
+
+    def loose_in_unit(self, query: NormalizedName, pcode: str) -> list[tuple[Entry, float]]:
+        """Lenient similarity of a name to every place name inside one admin unit.
+
+        Safe only because the unit is small: within one sub-district a partial or
+        token-subset match ("Mreijeb" / "Mreijeb Elmashad") is usually the place meant.
+        """
+        out: list[tuple[Entry, float]] = []
+        for entry in self.entries_in_unit(pcode):
+            if entry.script != query.script:
+                continue
+            token_score = fuzz.token_set_ratio(query.strict, entry.strict)
+            skeleton_score = fuzz.ratio(query.skeleton, entry.skeleton)
+            if min(len(query.skeleton), len(entry.skeleton)) >= 3:
+                partial = fuzz.partial_ratio(query.skeleton, entry.skeleton)
+                skeleton_score = (skeleton_score + partial) / 2
+            out.append((entry, max(token_score, skeleton_score) / 100.0))
+        return out
 
     def _add_names(self, target: str, is_admin: bool, names: tuple[str, ...]) -> None:
         seen: set[str] = set()

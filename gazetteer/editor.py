@@ -1,0 +1,200 @@
+"""Editors' additions to the gazetteer: aliases and new places, kept in PostGIS with a source.
+
+Additions live in the database (``places.added_by``, ``place_names.name_kind = 'editor'``), so
+rebuilding or reloading the bundled data never loses them; :func:`merge_additions` lays them
+over a bundled :class:`~gazetteer.data.Gazetteer` before resolving.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import AdminUnit, Place, PlaceName
+from db.versions import bump
+from gazetteer.data import Gazetteer
+from gazetteer.data import Place as GazetteerPlace
+from gazetteer.normalize import is_arabic, strict_key
+
+EDITOR_SOURCE_PREFIX = "editor:"
+EDITABLE_KINDS = ("community", "neighbourhood", "camp", "landmark", "settlement")
+_SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)  # lon/lat box around Syria, with a margin
+
+
+class AdditionError(ValueError):
+    """An addition that cannot be stored, with a reason meant for the editor."""
+
+
+@dataclass(frozen=True)
+class Target:
+    place_id: int | None
+    admin_pcode: str | None
+    label: str
+
+
+def _find_target(session: Session, target: str) -> Target:
+    if re.fullmatch(r"SY[0-9]{2}([0-9]{2}){0,2}", target) or target == "SY":
+        unit = session.get(AdminUnit, target)
+        if unit is None:
+            raise AdditionError(f"no admin unit {target!r}")
+        return Target(None, unit.pcode, unit.name_en)
+    place = session.scalar(
+        select(Place).where(or_(Place.pcode == target, Place.source_ref == target))
+    )
+    if place is None and target.isdigit():
+        place = session.get(Place, int(target))
+    if place is None:
+        raise AdditionError(f"no place {target!r} (give a P-code, a gazetteer id or a place id)")
+    return Target(place.id, None, place.name_en)
+
+
+def add_alias(session: Session, *, target: str, alias: str, source: str, added_by: str) -> int:
+    """Store another spelling of a place or admin unit; returns the name row's id."""
+    name = " ".join(alias.split())
+    key = strict_key(name) if name else ""
+    if not key:
+        raise AdditionError("the alias is empty once normalised")
+    if not source.strip():
+        raise AdditionError("a source is required for every addition")
+    found = _find_target(session, target)
+    lang = "ar" if is_arabic(name) else "ar-Latn"
+    existing = session.scalar(
+        select(PlaceName.id).where(
+            PlaceName.place_id.is_not_distinct_from(found.place_id),
+            PlaceName.admin_pcode.is_not_distinct_from(found.admin_pcode),
+            PlaceName.name == name,
+            PlaceName.lang == lang,
+        )
+    )
+    if existing is not None:
+        return existing
+    row = PlaceName(
+        place_id=found.place_id,
+        admin_pcode=found.admin_pcode,
+        name=name,
+        lang=lang,
+        key=key,
+        name_kind="editor",
+        source=EDITOR_SOURCE_PREFIX + source.strip(),
+        added_by=added_by,
+    )
+    session.add(row)
+    session.flush()
+    bump(session, "places")
+    return row.id
+
+
+def add_place(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    lat: float,
+    lon: float,
+    source: str,
+    added_by: str,
+    name_ar: str | None = None,
+    parent: str | None = None,
+) -> Place:
+    """Store a new place (e.g. a camp); its admin units come from point-in-polygon."""
+    name = " ".join(name.split())
+    if not name or not strict_key(name):
+        raise AdditionError("the place needs a name")
+    if kind not in EDITABLE_KINDS:
+        raise AdditionError(f"kind must be one of {', '.join(EDITABLE_KINDS)}")
+    if not source.strip():
+        raise AdditionError("a source is required for every addition")
+    min_lon, min_lat, max_lon, max_lat = _SYRIA_BOUNDS
+    if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
+        raise AdditionError(f"({lat}, {lon}) is not in or near Syria (lat, lon order)")
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)  # x = lon, y = lat
+    sub_district = session.scalar(
+        select(AdminUnit.pcode).where(AdminUnit.level == 3, func.ST_Contains(AdminUnit.geom, point))
+    )
+    parent_id = _find_target(session, parent).place_id if parent else None
+    place = Place(
+        kind=kind,
+        name_en=name,
+        name_ar=name_ar,
+        geom=f"SRID=4326;POINT({lon} {lat})",
+        admin1_pcode=sub_district[:4] if sub_district else None,
+        admin2_pcode=sub_district[:6] if sub_district else None,
+        admin3_pcode=sub_district,
+        parent_place_id=parent_id,
+        source=EDITOR_SOURCE_PREFIX + source.strip(),
+        added_by=added_by,
+    )
+    session.add(place)
+    session.flush()
+    place.source_ref = f"editor-{place.id}"
+    for spelling, lang in ((name, "ar-Latn"), (name_ar, "ar")):
+        if spelling:
+            session.add(
+                PlaceName(
+                    place_id=place.id,
+                    name=spelling,
+                    lang=lang,
+                    key=strict_key(spelling),
+                    name_kind="editor",
+                    source=place.source,
+                    added_by=added_by,
+                )
+            )
+    session.flush()
+    bump(session, "places")
+    return place
+
+
+def merge_additions(session: Session, gazetteer: Gazetteer) -> int:
+    """Lay the database's editor places and aliases over ``gazetteer``; returns how many."""
+    merged = 0
+    places = session.execute(
+        select(
+            Place.source_ref,
+            Place.kind,
+            Place.name_en,
+            Place.name_ar,
+            func.ST_Y(Place.geom),
+            func.ST_X(Place.geom),
+            Place.admin1_pcode,
+            Place.admin2_pcode,
+            Place.admin3_pcode,
+            Place.source,
+        ).where(Place.added_by.is_not(None))
+    )
+    for ref, kind, name, name_ar, lat, lon, adm1, adm2, adm3, source in places:
+        if ref in gazetteer.places:
+            continue
+        gazetteer.add_place(
+            GazetteerPlace(
+                id=ref,
+                kind=kind,
+                name=name,
+                name_ar=name_ar,
+                lat=lat,
+                lon=lon,
+                adm1=adm1,
+                adm2=adm2,
+                adm3=adm3,
+                source=source,
+            )
+        )
+        merged += 1
+    aliases = session.execute(
+        select(PlaceName.name, Place.source_ref, PlaceName.admin_pcode)
+        .join(Place, Place.id == PlaceName.place_id, isouter=True)
+        .where(PlaceName.name_kind == "editor")
+    )
+    for alias, place_ref, admin_pcode in aliases:
+        target = admin_pcode or place_ref
+        if target is None:
+            continue
+        try:
+            gazetteer.add_alias(target, alias, source="editor")
+        except (KeyError, ValueError):
+            continue
+        merged += 1
+    return merged
