@@ -1,7 +1,152 @@
-"""Routes for landmines (see issue 5)."""
+"""``GET /landmines/hotspots`` and ``/landmines/severity``: where landmines kill, and need.
+
+Hotspots are GeoJSON by default; ``?format=csv`` or ``Accept: text/csv`` gives CSV (one row
+per hotspot, its centroid as lon/lat). Every rule (which weapons, eps, hexagon size,
+hazard distance, score) is documented in :mod:`db.landmines`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from shapely.geometry import shape
+
+from api.errors import Problem
+from api.routers.control import GEOJSON, parse_bbox
+from db.landmines import (
+    DBSCAN_EPS_M,
+    DBSCAN_MIN_POINTS,
+    HALF_LIFE_DAYS,
+    HAZARD_DISTANCE_M,
+    HEX_SIZE_M,
+    Hotspot,
+    HotspotQuery,
+    hotspots,
+    hotspots_geojson,
+    severity_geojson,
+)
 
 router = APIRouter(tags=["landmines"])
+
+CSV_COLUMNS = (
+    "rank",
+    "id",
+    "method",
+    "incident_count",
+    "killed",
+    "killed_children",
+    "killed_women",
+    "injured",
+    "first_date",
+    "last_date",
+    "hazard_areas",
+    "score",
+    "admin_pcode",
+    "admin_name",
+    "centroid_lon",
+    "centroid_lat",
+    "incident_ids",
+)
+
+
+def hotspots_csv(found: list[Hotspot]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for spot in found:
+        centroid = shape(spot.geometry).centroid
+        props = spot.properties()
+        writer.writerow(
+            [
+                *(props[column] for column in CSV_COLUMNS[:14]),
+                round(centroid.x, 6),
+                round(centroid.y, 6),
+                " ".join(str(i) for i in spot.incident_ids),
+            ]
+        )
+    return buffer.getvalue()
+
+
+@router.get(
+    "/landmines/hotspots",
+    summary="Ranked landmine/ERW hotspots (GeoJSON or CSV)",
+    description=(
+        f"method=dbscan (eps {DBSCAN_EPS_M:.0f} m, minpoints {DBSCAN_MIN_POINTS}, convex "
+        f"hulls), hex (edge {HEX_SIZE_M:.0f} m) or admin (sub-district by default). Score: "
+        "sum of precision weight x recency (half-life "
+        f"{HALF_LIFE_DAYS:.0f} days) x (1 + killed + 0.5 x injured). Hazard areas within "
+        f"{HAZARD_DISTANCE_M:.0f} m are counted."
+    ),
+    response_class=JSONResponse,
+    responses={
+        200: {"content": {GEOJSON: {}, "text/csv": {}}},
+        422: {"description": "Bad input"},
+    },
+)
+def landmine_hotspots(
+    request: Request,
+    method: Literal["dbscan", "hex", "admin"] = "dbscan",
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    admin: Annotated[
+        str | None, Query(pattern=r"^SY([0-9]{2}){0,3}$", description="Admin P-code")
+    ] = None,
+    date_from: Annotated[dt.date | None, Query(alias="from")] = None,
+    date_to: Annotated[dt.date | None, Query(alias="to")] = None,
+    eps: Annotated[float, Query(gt=0, le=50_000, description="DBSCAN eps, m")] = DBSCAN_EPS_M,
+    minpoints: Annotated[int, Query(ge=1, le=1000)] = DBSCAN_MIN_POINTS,
+    hex_size: Annotated[float, Query(ge=100, le=100_000, description="Hex edge, m")] = HEX_SIZE_M,
+    admin_level: Annotated[int, Query(ge=1, le=3)] = 3,
+    as_of: Annotated[dt.date | None, Query(description="Recency reference date")] = None,
+    include_ied: bool = False,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    output_format: Annotated[Literal["geojson", "csv"] | None, Query(alias="format")] = None,
+) -> Response:
+    if date_from and date_to and date_from > date_to:
+        raise Problem(422, "from is after to")
+    query = HotspotQuery(
+        method=method,
+        bbox=parse_bbox(bbox),
+        admin_pcode=admin,
+        date_from=date_from,
+        date_to=date_to,
+        eps_m=eps,
+        min_points=minpoints,
+        hex_size_m=hex_size,
+        admin_level=admin_level,
+        as_of=as_of,
+        include_ied=include_ied,
+        limit=limit,
+    )
+    wants_csv = output_format == "csv" or (
+        output_format is None and "text/csv" in request.headers.get("accept", "")
+    )
+    with request.app.state.sessions() as session:
+        found = hotspots(session, query)
+    if wants_csv:
+        return Response(
+            hotspots_csv(found),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="landmine_hotspots.csv"'},
+        )
+    return JSONResponse(hotspots_geojson(found, query), media_type=GEOJSON)
+
+
+@router.get(
+    "/landmines/severity",
+    summary="HNO 2023 mine-action severity and people in need by sub-district (GeoJSON)",
+    response_class=JSONResponse,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def landmine_severity(
+    request: Request,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+) -> JSONResponse:
+    box = parse_bbox(bbox)
+    with request.app.state.sessions() as session:
+        layer = severity_geojson(session, bbox=box)
+    return JSONResponse(layer, media_type=GEOJSON)
