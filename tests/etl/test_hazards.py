@@ -141,7 +141,7 @@ def test_geojson_polygons_and_points(db_session: Session, tmp_path: Path) -> Non
         ("feature 2", True),
         ("feature 3", False),
     ]
-    kinds = dict(
+    kinds: dict[str, str] = dict(
         db_session.execute(
             select(HazardArea.hazard_code, func.GeometryType(HazardArea.geom)).order_by(
                 HazardArea.hazard_code
