@@ -595,6 +595,7 @@ def attach_wikipedia(
         target = _attach_or_keep(grid, label, lat, lon) if settlement else None
         if target is not None:
             target.names.extend(split_compound_name(label))
+            target.names.extend(g.strip() for g in _PAREN_RE.findall(label) if g.strip())
             # Marker size is the map editors' sense of importance (3-5 hamlet, 8+ town).
             target.weight = max(target.weight, min(size, 14.0) / 6.0 - 0.5)
             continue
@@ -603,6 +604,9 @@ def attach_wikipedia(
         adm = locator.locate(lat, lon) or locator.nearest(lat, lon, 1.0)
         if adm is None:
             continue  # outside Syria (the map also shows Lebanon, Iraq, Turkey)
+        # Map labels carry alternates as "X (Y)" and "X/Y".
+        alternates = [*_PAREN_RE.findall(label), _PAREN_RE.sub(" ", label).strip(),
+                      *label.split("/")]
         own.append(
             BuildPlace(
                 id=f"W{int(row['source_order']):05d}",
@@ -614,6 +618,7 @@ def attach_wikipedia(
                 lon=lon,
                 adm=adm,
                 source="wikipedia_detailed_map",
+                names=[a.strip() for a in alternates if a.strip() and a.strip() != label],
                 weight=min(size, 14.0) / 6.0 - 1.5,
             )
         )

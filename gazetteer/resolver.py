@@ -77,6 +77,8 @@ _ADMIN_TYPE_WORDS = frozenset(
     {"governorate", "province", "suburbs", "countryside", "district", "subdistrict",
      "county", "region", "rural", "rif", "nahiya", "mantiqa"}
 )
+_CITY_PART_RE = re.compile(r"\s+[-–—]\s+")
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
 _KNOWN_AS_RE = re.compile(
     r"(?:known|referred to|called)\s+as\s+(?:the\s+)?([^,;:()]+?)"
     r"(?=\s+(?:in|on|at|near|of)\s|[,;:()]|$)",
@@ -247,11 +249,18 @@ class Resolver:
 
     # ------------------------------------------------------------------ internals
 
-    def _resolve(self, name: str, context: str | None) -> Resolution:
+    def _resolve(self, name: str, context: str | None, depth: int = 0) -> Resolution:
         index = self.index
         query = normalize(name)
         if not query.strict:
             return Resolution(resolved=False, query=name, reason="empty name")
+        if depth == 0 and "(" in name:
+            # "Tell Abiad (Tall Abyad)": the part outside the brackets is the name.
+            outside = _PAREN_RE.sub(" ", name).strip()
+            if outside:
+                first = self._resolve(outside, context, depth + 1)
+                if first.resolved:
+                    return replace(first, query=name)
         ctx = self._parse_context(context or "")
         hint = query.kind_hint
         hits = index.lookup(query)
@@ -277,8 +286,9 @@ class Resolver:
         if best is not None and best.admin is not None:
             return self._admin_resolution(name, best, runners)
 
-        for alternative in self._alternatives(query.strict, ctx):
-            again = self._resolve(alternative, context)
+        for alternative, alt_context in self._alternatives(name, query.strict, ctx, context)\
+                if depth == 0 else ():
+            again = self._resolve(alternative, alt_context, depth + 1)
             if again.resolved:
                 note = f"resolved as {alternative!r}"
                 return replace(again, query=name, reason=f"{note}; {again.reason}")
@@ -323,12 +333,32 @@ class Resolver:
             _precision_for(place),
         )
 
-    def _alternatives(self, strict: str, ctx: _Context) -> list[str]:
-        """Other names to try: "also known as" names, and the name minus "farms of"."""
-        out = [n for n in ctx.alt_names if strict_key(n) != strict]
+    def _alternatives(
+        self, name: str, strict: str, ctx: _Context, context: str | None
+    ) -> list[tuple[str, str | None]]:
+        """Other (name, context) pairs to try when the name as given is not found.
+
+        "City - Quarter" (how some datasets write neighbourhoods) becomes the quarter in
+        that city, then the city; "X (Y)" and "X/Y" become X and Y; "also known as"
+        names in the context are tried; "farms of X" becomes X.
+        """
+        out: list[tuple[str, str | None]] = []
+        parts = [p.strip() for p in _CITY_PART_RE.split(name) if p.strip()]
+        if len(parts) == 2:
+            city, quarter = parts
+            out.append((f"{quarter} neighbourhood", f"{city} city, {context or ''}"))
+            out.append((city, context))
+        for group in _PAREN_RE.findall(name):
+            out.append((group, context))
+        outside = _PAREN_RE.sub(" ", name).strip()
+        if outside and outside != name:
+            out.append((outside, context))
+        if "/" in name:
+            out.extend((p.strip(), context) for p in name.split("/") if p.strip())
+        out.extend((n, context) for n in ctx.alt_names if strict_key(n) != strict)
         words = strict.split()
         if len(words) > 1 and words[0] in _GENERIC_LEADS:
-            out.append(" ".join(words[1:]))
+            out.append((" ".join(words[1:]), context))
         return out
 
     def _acceptable(self, scored: _Scored, hint: str | None) -> bool:
