@@ -1,0 +1,701 @@
+"""Vector tiles built in PostGIS: tile math, layer catalogue and the MVT SQL of every layer.
+
+Rules (user-facing; the README repeats them):
+
+* **Layers.** ``incidents``; ``landmines`` (incidents whose weapon is ``landmine`` or ``erw``);
+  ``hazard_areas``; ``control_zones`` (zones valid on ``?date=``, default today);
+  ``admin_units`` (governorates at z0–6, districts at z7–8, sub-districts from z9).
+* **Aggregation.** Below zoom :data:`CLUSTER_BELOW_ZOOM` (z0–9) the incident layers carry no
+  single incidents: each tile is cut into a :data:`GRID_CELLS_PER_TILE` × 32 grid in Web
+  Mercator and every non-empty cell becomes one point, at the mean position of its incidents,
+  with ``count``, ``killed_total``, ``killed_children``, ``killed_women``, ``injured`` and
+  ``massacres`` (sums; unknown counts add nothing). An incident belongs to exactly one tile
+  per zoom (tiles are half-open boxes), so the sums over a zoom level's tiles equal the
+  totals of the incidents matching the filter. From z10 a tile carries single incidents with
+  the public popup attributes (:func:`db.queries.public_incident_columns`), including those
+  in a :data:`TILE_BUFFER`-unit buffer around the tile so symbols are not cut at its edge.
+* **Privacy.** Only public columns are selected; incidents flagged sensitive are placed on
+  their sub-district (:func:`db.queries.public_geometry`) at every zoom.
+* **Filters.** The incident query parameters (``weapon``, ``date_from``, ...) filter the
+  incident layers (``landmines`` keeps only landmine/erw within them); the other layers
+  ignore them.
+
+Every value reaches PostgreSQL as a bound parameter. Geometry is stored in SRID 4326
+(lon/lat); tiles are cut in EPSG:3857. The spatial filter compares the stored 4326 column
+with ``ST_Transform(ST_TileEnvelope(...), 4326)`` so its GiST index is used; only the rows
+found are transformed. A Web Mercator tile is a lon/lat rectangle in 4326 (meridians and
+parallels stay straight), so the transformed envelope is exact, and its margin covers the
+buffer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Float,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Text
+
+from db.control import zones_valid_on
+from db.models import AdminUnit, Incident
+from db.queries import IncidentFilter, public_geometry, public_incident_columns
+
+MAX_ZOOM = 22
+TILE_EXTENT = 4096
+# Extent units drawn around the tile for single features, so circles and lines are not cut.
+TILE_BUFFER = 64
+#: Incident layers are aggregated into grid cells at zooms below this one.
+CLUSTER_BELOW_ZOOM = 10
+#: Grid cells per tile side for aggregated incident tiles (128 extent units, ~32 px at 256 px).
+GRID_CELLS_PER_TILE = 32
+WEB_MERCATOR = 3857
+LON_LAT = 4326
+# Half the width of the EPSG:3857 world square, in metres.
+MERCATOR_HALF_WORLD = 20037508.342789244
+# Syria with a little room for border areas: (min lon, min lat, max lon, max lat).
+SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)
+SYRIA_CENTER = (38.5, 35.0, 6)
+LANDMINE_WEAPONS = ("landmine", "erw")
+# Same level and mtime, same bytes: the live endpoint and the PMTiles export must agree.
+GZIP_LEVEL = 6
+ATTRIBUTION = (
+    "athar — incidents from published documentation reports; admin boundaries © OCHA "
+    "(CC BY 3.0 IGO); control zones from OCHA HNO 2023 and Wikipedia (CC BY-SA)"
+)
+
+
+# --- Tile math --------------------------------------------------------------------------
+
+
+class TileRangeError(ValueError):
+    """A z/x/y outside the tile pyramid."""
+
+
+@dataclass(frozen=True, order=True)
+class Tile:
+    z: int
+    x: int
+    y: int
+
+    def check(self) -> Tile:
+        if not 0 <= self.z <= MAX_ZOOM:
+            raise TileRangeError(f"z must be within 0..{MAX_ZOOM}, got {self.z}")
+        last = (1 << self.z) - 1
+        if not 0 <= self.x <= last:
+            raise TileRangeError(f"x must be within 0..{last} at z{self.z}, got {self.x}")
+        if not 0 <= self.y <= last:
+            raise TileRangeError(f"y must be within 0..{last} at z{self.z}, got {self.y}")
+        return self
+
+    @property
+    def path(self) -> str:
+        return f"{self.z}/{self.x}/{self.y}"
+
+    def mercator_bounds(self) -> tuple[float, float, float, float]:
+        """(xmin, ymin, xmax, ymax) in EPSG:3857, computed as ST_TileEnvelope does.
+
+        Neighbours share edges computed by the same expression, so the half-open ownership
+        test (xmin <= X < xmax, ymin < Y <= ymax) puts every point in exactly one tile.
+        """
+        width = 2 * MERCATOR_HALF_WORLD / (1 << self.z)
+        xmin = -MERCATOR_HALF_WORLD + self.x * width
+        xmax = -MERCATOR_HALF_WORLD + (self.x + 1) * width
+        ymax = MERCATOR_HALF_WORLD - self.y * width
+        ymin = MERCATOR_HALF_WORLD - (self.y + 1) * width
+        return xmin, ymin, xmax, ymax
+
+
+def lon_lat_to_tile(lon: float, lat: float, z: int) -> Tile:
+    """The tile holding (lon, lat) at zoom ``z`` (clamped to the pyramid)."""
+    n = 1 << z
+    lat = max(min(lat, 85.0511287798066), -85.0511287798066)
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return Tile(z, min(max(x, 0), n - 1), min(max(y, 0), n - 1))
+
+
+def tiles_in_bounds(bounds: tuple[float, float, float, float], z: int) -> Iterator[Tile]:
+    """Every tile at zoom ``z`` touching a lon/lat box."""
+    top_left = lon_lat_to_tile(bounds[0], bounds[3], z)
+    bottom_right = lon_lat_to_tile(bounds[2], bounds[1], z)
+    for x in range(top_left.x, bottom_right.x + 1):
+        for y in range(top_left.y, bottom_right.y + 1):
+            yield Tile(z, x, y)
+
+
+def admin_level_for_zoom(z: int) -> int:
+    """Governorates at z0–6, districts at z7–8, sub-districts from z9."""
+    if z <= 6:
+        return 1
+    if z <= 8:
+        return 2
+    return 3
+
+
+# --- Layer catalogue --------------------------------------------------------------------
+
+CLUSTER_FIELDS: dict[str, str] = {
+    "count": f"Incidents in the grid cell (aggregated layer, z0–{CLUSTER_BELOW_ZOOM - 1}).",
+    "killed_total": "Civilians killed (single incident), or their sum in the grid cell.",
+    "killed_children": "Children among the killed (single incident or sum in the cell).",
+    "killed_women": "Women among the killed (single incident or sum in the cell).",
+    "injured": "Injured (single incident), or their sum in the grid cell.",
+    "massacres": "Incidents in the cell with five or more civilians killed (aggregated).",
+}
+
+INCIDENT_FIELDS: dict[str, str] = {
+    "id": f"Incident id (also the feature id), z{CLUSTER_BELOW_ZOOM}+.",
+    "date": "Date of the incident (first day of the stated period), YYYY-MM-DD.",
+    "date_precision": "day, month or year: how precise the date is.",
+    "time": "Time of day when the source gives it, HH:MM.",
+    "place": "The place as written in the source.",
+    "governorate": "Governorate as written in the source.",
+    "admin1_pcode": "OCHA P-code of the governorate.",
+    "admin2_pcode": "OCHA P-code of the district.",
+    "admin3_pcode": "OCHA P-code of the sub-district.",
+    "place_pcode": "OCHA P-code of the community or neighbourhood (hidden if sensitive).",
+    "location_precision": "How precise the point is (exact, community, ... subdistrict).",
+    "perpetrator_category": "Perpetrator party code (category).",
+    "perpetrator_subcategory": "Perpetrator party code (subcategory).",
+    "weapon": "Weapon code (airstrike, landmine, erw, ...).",
+    "massacre": "Five or more civilians killed.",
+    "victim_categories": "Comma-separated victim categories (medical, media, ...).",
+    "facility": "Facility hit (hospital, school, ...).",
+    "controlling_force_reported": "Controlling force as written in the source.",
+    "control_reported": "Comma-separated party codes the source says controlled the area.",
+    "control_mapped": "Comma-separated party codes of the control zone of the date.",
+    "control_method": "zone, observation or as_reported: where control_mapped comes from.",
+    "control_disagrees": "True when the reported and mapped controlling forces differ.",
+    "source_document_id": "Id of the source document (see /sources).",
+}
+
+HAZARD_FIELDS: dict[str, str] = {
+    "id": "Hazard area id (also the feature id).",
+    "hazard_code": "IMSMA-like hazard code.",
+    "name": "Name of the hazard area.",
+    "hazard_type": "suspected or confirmed.",
+    "status": "active, in_progress, closed or cancelled.",
+    "contamination": "Comma-separated contamination types (mine, erw, ...).",
+    "device_types": "Comma-separated device types.",
+    "area_m2": "Area in square metres.",
+    "reported_on": "Date first reported, YYYY-MM-DD.",
+    "surveyed_on": "Date surveyed, YYYY-MM-DD.",
+    "closed_on": "Date closed, YYYY-MM-DD.",
+    "admin1_pcode": "OCHA P-code of the governorate.",
+    "admin2_pcode": "OCHA P-code of the district.",
+    "admin3_pcode": "OCHA P-code of the sub-district.",
+    "community_pcode": "OCHA P-code of the community.",
+    "organisation": "Organisation that reported or surveyed it.",
+    "source": "Source of the record.",
+}
+
+ZONE_FIELDS: dict[str, str] = {
+    "id": "Control zone id (also the feature id).",
+    "label": "Label of the zone.",
+    "source": "Source of the zone.",
+    "derivation": "How the zone was derived.",
+    "valid_from": "First day of validity, YYYY-MM-DD.",
+    "valid_to": "Last day of validity, YYYY-MM-DD (absent: still valid).",
+    "observed_on": "Date the source observed this control, YYYY-MM-DD.",
+    "parties": "Comma-separated party codes holding the zone, largest share first.",
+    "parties_json": 'JSON list of {"code", "share"} (share is a fraction or null).',
+}
+
+ADMIN_FIELDS: dict[str, str] = {
+    "pcode": "OCHA P-code (also the feature id is its row number in the tile).",
+    "level": "1 governorate, 2 district, 3 sub-district.",
+    "name_en": "English name.",
+    "name_ar": "Arabic name.",
+    "parent_pcode": "P-code of the enclosing unit.",
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A tile layer: what it shows, which data versions it reads, how filters apply."""
+
+    name: str
+    title: str
+    description: str
+    fields: Mapping[str, str]
+    reads: tuple[str, ...]
+    incident_layer: bool = False
+    dated: bool = False
+    export_maxzoom: int = 14
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec(
+            name="incidents",
+            title="Incidents",
+            description=(
+                f"Documented incidents of civilian harm. z0–{CLUSTER_BELOW_ZOOM - 1}: grid cells "
+                "with counts and killed totals; "
+                f"z{CLUSTER_BELOW_ZOOM}+: single incidents (sensitive ones at their "
+                "sub-district)."
+            ),
+            fields={**CLUSTER_FIELDS, **INCIDENT_FIELDS},
+            # Sensitive positions come from admin units; control_mapped from control zones.
+            reads=("incidents", "admin_units", "control_zones"),
+            incident_layer=True,
+        ),
+        LayerSpec(
+            name="landmines",
+            title="Landmine and ERW incidents",
+            description=(
+                "Incidents caused by landmines or explosive remnants of war, aggregated like "
+                "the incidents layer below "
+                f"z{CLUSTER_BELOW_ZOOM}."
+            ),
+            fields={**CLUSTER_FIELDS, **INCIDENT_FIELDS},
+            reads=("incidents", "admin_units", "control_zones"),
+            incident_layer=True,
+        ),
+        LayerSpec(
+            name="hazard_areas",
+            title="Hazard areas",
+            description="Suspected and confirmed hazardous areas (mines, ERW), IMSMA-like.",
+            fields=HAZARD_FIELDS,
+            reads=("hazard_areas",),
+        ),
+        LayerSpec(
+            name="control_zones",
+            title="Areas of control",
+            description="Control zones valid on the requested date (?date=YYYY-MM-DD).",
+            fields=ZONE_FIELDS,
+            reads=("control_zones",),
+            dated=True,
+            export_maxzoom=10,
+        ),
+        LayerSpec(
+            name="admin_units",
+            title="Administrative units",
+            description="OCHA governorates (z0–6), districts (z7–8), sub-districts (z9+).",
+            fields=ADMIN_FIELDS,
+            reads=("admin_units",),
+            export_maxzoom=10,
+        ),
+    )
+}
+
+
+def layer_filter(spec: LayerSpec, incident_filter: IncidentFilter) -> IncidentFilter | None:
+    """The filter a layer applies: the client's for incident layers, none for the others."""
+    if not spec.incident_layer:
+        return None
+    if spec.name == "landmines":
+        wanted = incident_filter.weapons or LANDMINE_WEAPONS
+        kept = tuple(weapon for weapon in wanted if weapon in LANDMINE_WEAPONS)
+        # An empty tuple means "any weapon" to IncidentFilter; no overlap must mean nothing.
+        return replace(incident_filter, weapons=kept or ("__none__",))
+    return incident_filter
+
+
+def layer_cache_key(spec: LayerSpec, incident_filter: IncidentFilter, day: dt.date | None) -> str:
+    """Normalised filter key of what a layer's tiles depend on (ignored filters excluded)."""
+    applied = layer_filter(spec, incident_filter)
+    parts = [applied.cache_key() if applied is not None else "-"]
+    if spec.dated:
+        parts.append(day.isoformat() if day else "-")
+    return ":".join(parts)
+
+
+# --- SQL --------------------------------------------------------------------------------
+
+
+def _tile_envelope(tile: Tile) -> ColumnElement[Any]:
+    return func.ST_TileEnvelope(
+        bindparam("tile_z", tile.z, type_=Integer),
+        bindparam("tile_x", tile.x, type_=Integer),
+        bindparam("tile_y", tile.y, type_=Integer),
+    )
+
+
+def _search_envelope(tile: Tile) -> ColumnElement[Any]:
+    """The tile plus its buffer as a SRID 4326 box, to compare with indexed 4326 columns."""
+    world = func.ST_MakeEnvelope(
+        -MERCATOR_HALF_WORLD,
+        -MERCATOR_HALF_WORLD,
+        MERCATOR_HALF_WORLD,
+        MERCATOR_HALF_WORLD,
+        WEB_MERCATOR,
+    )
+    # A margin a little wider than the buffer absorbs rounding between the two projections.
+    margin = bindparam("tile_margin", 2 * TILE_BUFFER / TILE_EXTENT, type_=Float)
+    return func.ST_Transform(
+        func.ST_TileEnvelope(
+            bindparam("tile_z", tile.z, type_=Integer),
+            bindparam("tile_x", tile.x, type_=Integer),
+            bindparam("tile_y", tile.y, type_=Integer),
+            world,
+            margin,
+        ),
+        LON_LAT,
+    )
+
+
+def _mvt_geom(geom_3857: ColumnElement[Any], tile: Tile) -> ColumnElement[Any]:
+    return func.ST_AsMVTGeom(geom_3857, _tile_envelope(tile), TILE_EXTENT, TILE_BUFFER, True)
+
+
+def _incident_candidates(search_box: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Index-friendly prefilter: the stored point, or a sensitive one's sub-district point.
+
+    Sensitive incidents are shown on their sub-district, which may lie outside the tile of
+    their stored point; the second branch finds them through the admin3_pcode index.
+    """
+    sub_districts_here = (
+        select(AdminUnit.pcode)
+        .where(
+            AdminUnit.level == 3,
+            func.ST_PointOnSurface(AdminUnit.geom).op("&&")(search_box),
+        )
+        .scalar_subquery()
+    )
+    return or_(
+        Incident.geom.op("&&")(search_box),
+        and_(
+            Incident.sensitive.is_(true()),
+            Incident.admin3_pcode == any_(func.array(sub_districts_here)),
+        ),
+    )
+
+
+def _incident_points_statement(
+    spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
+) -> Executable:
+    search_box = _search_envelope(tile)
+    shown_at = public_geometry()
+    rows = (
+        select(
+            Incident.id.label("fid"),
+            *public_incident_columns(),
+            _mvt_geom(func.ST_Transform(shown_at, WEB_MERCATOR), tile).label("geom"),
+        )
+        .where(incident_filter.where(), _incident_candidates(search_box))
+        .where(shown_at.op("&&")(search_box))
+        .subquery("candidates")
+    )
+    features = select(rows).where(rows.c.geom.is_not(None)).order_by(rows.c.fid).subquery("t")
+    return select(func.ST_AsMVT(features.table_valued(), spec.name, TILE_EXTENT, "geom", "fid"))
+
+
+def _incident_grid_statement(
+    spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
+) -> Executable:
+    xmin, ymin, xmax, ymax = tile.mercator_bounds()
+    cell = (xmax - xmin) / GRID_CELLS_PER_TILE
+    search_box = _search_envelope(tile)
+    shown_at = func.ST_Transform(public_geometry(), WEB_MERCATOR)
+    points = (
+        select(
+            shown_at.label("g"),
+            Incident.killed_total,
+            Incident.killed_children,
+            Incident.killed_women,
+            Incident.injured,
+            Incident.massacre,
+        )
+        .where(incident_filter.where(), _incident_candidates(search_box))
+        .subquery("points")
+    )
+    px, py = func.ST_X(points.c.g), func.ST_Y(points.c.g)
+    last_cell = GRID_CELLS_PER_TILE - 1
+    # Half-open ownership: each incident lands in exactly one tile, so sums over tiles hold.
+    owned = (
+        select(
+            points,
+            func.least(
+                func.floor((px - bindparam("xmin", xmin)) / bindparam("cell", cell)), last_cell
+            ).label("cx"),
+            func.least(
+                func.floor((bindparam("ymax", ymax) - py) / bindparam("cell", cell)), last_cell
+            ).label("cy"),
+        )
+        .where(
+            px >= bindparam("xmin", xmin),
+            px < bindparam("xmax", xmax),
+            py > bindparam("ymin", ymin),
+            py <= bindparam("ymax", ymax),
+        )
+        .subquery("owned")
+    )
+    cells = (
+        select(
+            func.count().label("count"),
+            func.coalesce(func.sum(owned.c.killed_total), 0).label("killed_total"),
+            func.coalesce(func.sum(owned.c.killed_children), 0).label("killed_children"),
+            func.coalesce(func.sum(owned.c.killed_women), 0).label("killed_women"),
+            func.coalesce(func.sum(owned.c.injured), 0).label("injured"),
+            func.count().filter(owned.c.massacre.is_(true())).label("massacres"),
+            _mvt_geom(func.ST_Centroid(func.ST_Collect(owned.c.g)), tile).label("geom"),
+        )
+        .group_by(owned.c.cy, owned.c.cx)
+        .order_by(owned.c.cy, owned.c.cx)
+        .subquery("t")
+    )
+    return select(func.ST_AsMVT(cells.table_valued(), spec.name, TILE_EXTENT, "geom"))
+
+
+_HAZARD_SQL = text(
+    """
+    SELECT ST_AsMVT(t, :layer_name, :extent, 'geom', 'fid') FROM (
+        SELECT h.id AS fid, h.id, h.hazard_code, h.name, h.hazard_type, h.status,
+               array_to_string(h.contamination, ',') AS contamination,
+               array_to_string(h.device_types, ',') AS device_types,
+               h.area_m2,
+               to_char(h.reported_on, 'YYYY-MM-DD') AS reported_on,
+               to_char(h.surveyed_on, 'YYYY-MM-DD') AS surveyed_on,
+               to_char(h.closed_on, 'YYYY-MM-DD') AS closed_on,
+               h.admin1_pcode, h.admin2_pcode, h.admin3_pcode, h.community_pcode,
+               h.organisation, h.source,
+               ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(h.geom, box.search), 3857),
+                            ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
+                            :extent, :buffer, true) AS geom
+          FROM (SELECT ST_Transform(ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
+                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
+                           :tile_margin), 4326) AS search) box
+          JOIN hazard_areas h ON h.geom && box.search
+         ORDER BY h.id
+    ) t
+    WHERE t.geom IS NOT NULL
+    """
+)
+
+_ADMIN_SQL = text(
+    """
+    SELECT ST_AsMVT(t, :layer_name, :extent, 'geom') FROM (
+        SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
+               ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(a.geom, box.search), 3857),
+                            ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
+                            :extent, :buffer, true) AS geom
+          FROM (SELECT ST_Transform(ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
+                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
+                           :tile_margin), 4326) AS search) box
+          JOIN admin_units a ON a.geom && box.search
+         WHERE a.level = :level
+         ORDER BY a.pcode
+    ) t
+    WHERE t.geom IS NOT NULL
+    """
+)
+
+
+def _text_params(spec: LayerSpec, tile: Tile) -> dict[str, Any]:
+    return {
+        "layer_name": spec.name,
+        "extent": TILE_EXTENT,
+        "buffer": TILE_BUFFER,
+        "tile_z": tile.z,
+        "tile_x": tile.x,
+        "tile_y": tile.y,
+        "half": MERCATOR_HALF_WORLD,
+        "tile_margin": 2 * TILE_BUFFER / TILE_EXTENT,
+    }
+
+
+def _control_zone_statement(spec: LayerSpec, tile: Tile, day: dt.date) -> Executable:
+    search_box = _search_envelope(tile)
+    zones = zones_valid_on(day, search_box).subquery("zones")
+    party = func.json_array_elements(zones.c.parties).table_valued("value").alias("party")
+    share = cast(party.c.value.op("->>")(literal("share")), Float)
+    code = party.c.value.op("->>")(literal("code"))
+    party_codes = (
+        select(
+            func.string_agg(code, aggregate_order_by(literal(","), share.desc().nulls_last(), code))
+        )
+        .select_from(party)
+        .scalar_subquery()
+    )
+    rows = (
+        select(
+            zones.c.id.label("fid"),
+            zones.c.id,
+            zones.c.label,
+            zones.c.source,
+            zones.c.derivation,
+            func.to_char(zones.c.valid_from, "YYYY-MM-DD").label("valid_from"),
+            func.to_char(zones.c.valid_to, "YYYY-MM-DD").label("valid_to"),
+            func.to_char(zones.c.observed_on, "YYYY-MM-DD").label("observed_on"),
+            party_codes.label("parties"),
+            cast(zones.c.parties, Text).label("parties_json"),
+            _mvt_geom(
+                func.ST_Transform(func.ST_ClipByBox2D(zones.c.geom, search_box), WEB_MERCATOR),
+                tile,
+            ).label("geom"),
+        )
+        .order_by(zones.c.valid_from, zones.c.id)
+        .subquery("candidates")
+    )
+    features = select(rows).where(rows.c.geom.is_not(None)).subquery("t")
+    return select(func.ST_AsMVT(features.table_valued(), spec.name, TILE_EXTENT, "geom", "fid"))
+
+
+def tile_statement(
+    layer: str,
+    tile: Tile,
+    incident_filter: IncidentFilter | None = None,
+    day: dt.date | None = None,
+) -> tuple[Executable, dict[str, Any]]:
+    """The statement (and its extra parameters) whose single value is the raw MVT tile."""
+    spec = LAYERS[layer]
+    applied = layer_filter(spec, incident_filter or IncidentFilter())
+    if applied is not None:
+        if tile.z < CLUSTER_BELOW_ZOOM:
+            return _incident_grid_statement(spec, tile, applied), {}
+        return _incident_points_statement(spec, tile, applied), {}
+    if layer == "control_zones":
+        return _control_zone_statement(spec, tile, day or dt.date.today()), {}
+    if layer == "hazard_areas":
+        return _HAZARD_SQL, _text_params(spec, tile)
+    if layer == "admin_units":
+        return _ADMIN_SQL, {**_text_params(spec, tile), "level": admin_level_for_zoom(tile.z)}
+    raise KeyError(layer)
+
+
+def render_tile(
+    connection: Connection,
+    layer: str,
+    tile: Tile,
+    incident_filter: IncidentFilter | None = None,
+    day: dt.date | None = None,
+) -> bytes:
+    """The raw (uncompressed) MVT bytes of one tile; ``b""`` when it has no feature."""
+    statement, params = tile_statement(layer, tile, incident_filter, day)
+    value = connection.execute(statement, params).scalar()
+    return bytes(value) if value else b""
+
+
+def compress_tile(raw: bytes) -> bytes:
+    """gzip with a fixed level and no timestamp: the same tile always gives the same bytes."""
+    return gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+# --- Which tiles can hold data (PMTiles export) -----------------------------------------
+
+
+def _point_tiles_statement(spec: LayerSpec, z: int, incident_filter: IncidentFilter) -> Executable:
+    """Distinct (x, y) of the tiles whose buffered box holds a public incident point."""
+    width = 2 * MERCATOR_HALF_WORLD / (1 << z)
+    pad = width * TILE_BUFFER / TILE_EXTENT
+    last = (1 << z) - 1
+    applied = layer_filter(spec, incident_filter)
+    assert applied is not None
+    shown_at = public_geometry()
+    points = (
+        select(func.ST_Transform(shown_at, WEB_MERCATOR).label("p"))
+        .where(applied.where(), shown_at.is_not(None))
+        .subquery("points")
+    )
+    px, py = func.ST_X(points.c.p), func.ST_Y(points.c.p)
+
+    def index(offset: ColumnElement[Any]) -> ColumnElement[Any]:
+        return cast(func.floor(offset / bindparam("width", width)), Integer)
+
+    half = bindparam("half", MERCATOR_HALF_WORLD, type_=Float)
+    spans = select(
+        index(px - bindparam("pad", pad) + half).label("x0"),
+        index(px + bindparam("pad", pad) + half).label("x1"),
+        index(half - py - bindparam("pad", pad)).label("y0"),
+        index(half - py + bindparam("pad", pad)).label("y1"),
+    ).subquery("spans")
+    lowest = bindparam("lowest", 0, type_=Integer)
+    highest = bindparam("last", last, type_=Integer)
+    tiles_x = (
+        func.generate_series(func.greatest(spans.c.x0, lowest), func.least(spans.c.x1, highest))
+        .table_valued("value")
+        .lateral("tiles_x")
+    )
+    tiles_y = (
+        func.generate_series(func.greatest(spans.c.y0, lowest), func.least(spans.c.y1, highest))
+        .table_valued("value")
+        .lateral("tiles_y")
+    )
+    return (
+        select(tiles_x.c.value, tiles_y.c.value)
+        .select_from(spans.join(tiles_x, true()).join(tiles_y, true()))
+        .distinct()
+    )
+
+
+_ZONE_BOXES_SQL = text(
+    """
+    SELECT ST_XMin(z.geom), ST_YMin(z.geom), ST_XMax(z.geom), ST_YMax(z.geom)
+      FROM control_zones z
+     WHERE z.valid_during @> CAST(:day AS date)
+    """
+)
+_HAZARD_BOXES_SQL = text(
+    "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM hazard_areas"
+)
+_ADMIN_BOXES_SQL = text(
+    "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom)"
+    " FROM admin_units WHERE level = :level"
+)
+
+
+def _feature_boxes(
+    connection: Connection, layer: str, z: int, day: dt.date | None
+) -> Iterable[tuple[float, float, float, float]]:
+    """Lon/lat boxes of a polygon layer's features, widened by the tile buffer."""
+    if layer == "control_zones":
+        rows = connection.execute(_ZONE_BOXES_SQL, {"day": day or dt.date.today()})
+    elif layer == "hazard_areas":
+        rows = connection.execute(_HAZARD_BOXES_SQL)
+    else:
+        rows = connection.execute(_ADMIN_BOXES_SQL, {"level": admin_level_for_zoom(z)})
+    # One buffer's worth of degrees at this zoom (360° / 2^z per tile, 1/64 of a tile).
+    pad = 360.0 / (1 << z) * TILE_BUFFER / TILE_EXTENT
+    for xmin, ymin, xmax, ymax in rows:
+        yield (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+
+
+def tiles_with_data(
+    connection: Connection,
+    layer: str,
+    z: int,
+    incident_filter: IncidentFilter | None = None,
+    day: dt.date | None = None,
+    bounds: tuple[float, float, float, float] = SYRIA_BOUNDS,
+) -> list[Tile]:
+    """Tiles at zoom ``z`` inside ``bounds`` that can contain a feature of ``layer``.
+
+    Derived from the data (each feature's footprint plus the tile buffer), not from every
+    tile of the box; a tile not listed renders empty. Sorted for reproducible archives.
+    """
+    spec = LAYERS[layer]
+    if spec.incident_layer:
+        statement = _point_tiles_statement(spec, z, incident_filter or IncidentFilter())
+        found = {Tile(z, int(x), int(y)) for x, y in connection.execute(statement)}
+    else:
+        found = {
+            tile
+            for box in _feature_boxes(connection, layer, z, day)
+            for tile in tiles_in_bounds(box, z)
+        }
+    allowed = set(tiles_in_bounds(bounds, z))
+    return sorted(found & allowed)
