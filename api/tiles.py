@@ -628,12 +628,12 @@ def _point_tiles_statement(spec: LayerSpec, z: int, incident_filter: IncidentFil
     tiles_x = (
         func.generate_series(func.greatest(spans.c.x0, lowest), func.least(spans.c.x1, highest))
         .table_valued("value")
-        .lateral("tiles_x")
+        .render_derived(name="tiles_x")
     )
     tiles_y = (
         func.generate_series(func.greatest(spans.c.y0, lowest), func.least(spans.c.y1, highest))
         .table_valued("value")
-        .lateral("tiles_y")
+        .render_derived(name="tiles_y")
     )
     return (
         select(tiles_x.c.value, tiles_y.c.value)
