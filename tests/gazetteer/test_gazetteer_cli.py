@@ -6,15 +6,32 @@ import json
 
 from click.testing import CliRunner
 
-from athar.cli import main
+from athar.cli_gazetteer import gazetteer_group
 
-CONTRACT_KEYS = {"id", "lat", "lon", "pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode",
-                 "location_precision", "score", "name"}
+CONTRACT_KEYS = {
+    "id",
+    "lat",
+    "lon",
+    "pcode",
+    "admin1_pcode",
+    "admin2_pcode",
+    "admin3_pcode",
+    "location_precision",
+    "score",
+    "name",
+}
 
 
 def test_resolve_single_name_prints_resolution_json() -> None:
-    result = CliRunner().invoke(main, ["gazetteer", "resolve", "Izaz city",
-                                       "--context", "northern suburbs of Aleppo governorate"])
+    result = CliRunner().invoke(
+        gazetteer_group,
+        [
+            "resolve",
+            "Izaz city",
+            "--context",
+            "northern suburbs of Aleppo governorate",
+        ],
+    )
     assert result.exit_code == 0, result.output
     answer = json.loads(result.output)
     assert answer["resolved"] is True
@@ -29,7 +46,7 @@ def test_jsonl_contract() -> None:
         {"id": "c", "name": "Douma city"},
     ]
     stdin = "".join(json.dumps(line) + "\n" for line in lines)
-    result = CliRunner().invoke(main, ["gazetteer", "resolve", "--jsonl"], input=stdin)
+    result = CliRunner().invoke(gazetteer_group, ["resolve", "--jsonl"], input=stdin)
     assert result.exit_code == 0, result.output
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(answers) == 3
@@ -43,15 +60,20 @@ def test_jsonl_contract() -> None:
 
 
 def test_jsonl_bad_lines_are_reported_and_skipped() -> None:
-    stdin = "\n".join([
-        json.dumps({"id": 1, "name": "Idlib city"}),
-        "{not json",
-        json.dumps(["a", "list"]),
-        json.dumps({"id": 4, "name": 12}),
-        json.dumps({"id": 5, "name": "Hama", "context": 3}),
-        json.dumps({"id": 6, "name": "Homs"}),
-    ]) + "\n"
-    result = CliRunner().invoke(main, ["gazetteer", "resolve", "--jsonl"], input=stdin)
+    stdin = (
+        "\n".join(
+            [
+                json.dumps({"id": 1, "name": "Idlib city"}),
+                "{not json",
+                json.dumps(["a", "list"]),
+                json.dumps({"id": 4, "name": 12}),
+                json.dumps({"id": 5, "name": "Hama", "context": 3}),
+                json.dumps({"id": 6, "name": "Homs"}),
+            ]
+        )
+        + "\n"
+    )
+    result = CliRunner().invoke(gazetteer_group, ["resolve", "--jsonl"], input=stdin)
     assert result.exit_code == 1
     ids = [json.loads(line)["id"] for line in result.stdout.splitlines()]
     assert ids == [1, 6]
@@ -60,5 +82,5 @@ def test_jsonl_bad_lines_are_reported_and_skipped() -> None:
 
 
 def test_resolve_without_name_is_a_usage_error() -> None:
-    result = CliRunner().invoke(main, ["gazetteer", "resolve"])
+    result = CliRunner().invoke(gazetteer_group, ["resolve"])
     assert result.exit_code == 2
