@@ -14,7 +14,16 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_problem_handlers
-from api.routers import control, health, incidents, landmines, ogc, stats, tiles
+from api.routers import (
+    control,
+    gazetteer,
+    health,
+    incidents,
+    landmines,
+    ogc,
+    stats,
+    tiles,
+)
 from db.engine import database_url, make_engine, make_session_factory
 from db.settings import Settings
 
@@ -55,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(stats.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
+    app.include_router(gazetteer.router)
 
     @app.get("/", include_in_schema=False)
     def landing() -> dict[str, object]:

@@ -18,11 +18,20 @@ log = logging.getLogger("athar.api")
 class Problem(Exception):
     """Raise from a handler to answer with a problem document."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -43,7 +52,9 @@ def problem_response(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.detail, request, title=exc.title, **exc.extra)
+        response = problem_response(exc.status, exc.detail, request, title=exc.title, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -12,8 +12,11 @@ from athar.cli_export import export_group
 from athar.cli_export import register as register_export
 from athar.cli_export_data import register as register_export_data
 from athar.cli_export_tiles import register as register_export_tiles
+from athar.cli_gazetteer import gazetteer_group
 from athar.cli_gazetteer import register as register_gazetteer
+from athar.cli_gazetteer_edit import register as register_gazetteer_edit
 from athar.cli_ingest import register as register_ingest
+from athar.cli_keys import register as register_keys
 from athar.cli_load import register as register_load
 from athar.cli_zones import register as register_zones
 from db.settings import Settings
@@ -29,9 +32,11 @@ def main(ctx: click.Context) -> None:
 
 register_db(main)
 register_gazetteer(main)
+register_gazetteer_edit(gazetteer_group)
 register_etl(main)
 register_ingest(etl_group)
 register_load(main)
+register_keys(main)
 register_zones(main)
 register_export(main)
 register_export_tiles(export_group)

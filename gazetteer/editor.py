@@ -186,7 +186,8 @@ def merge_additions(session: Session, gazetteer: Gazetteer) -> int:
     aliases = session.execute(
         select(PlaceName.name, Place.source_ref, PlaceName.admin_pcode)
         .join(Place, Place.id == PlaceName.place_id, isouter=True)
-        .where(PlaceName.name_kind == "editor")
+        # An editor-added place already carries its own names; only aliases of others remain.
+        .where(PlaceName.name_kind == "editor", Place.added_by.is_(None))
     )
     for alias, place_ref, admin_pcode in aliases:
         target = admin_pcode or place_ref

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db.cluster import EmbeddedCluster, create_database, drop_database
 from db.engine import make_engine, make_session_factory, normalise_url, transaction
@@ -116,6 +117,19 @@ def connection(engine: Engine) -> Iterator[Connection]:
             yield conn
         finally:
             outer.rollback()
+
+
+@pytest.fixture
+def app_client(engine: Engine, connection: Connection) -> Iterator[TestClient]:
+    """A client of the app whose sessions join the test's rolled-back transaction."""
+    from api.app import create_app
+
+    app = create_app(Settings(), engine=engine)
+    app.state.sessions = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    with TestClient(app) as client:
+        yield client
 
 
 @pytest.fixture

@@ -1,0 +1,80 @@
+"""Who is calling: an API key in ``X-API-Key`` (or ``Authorization: Bearer``) gives a role.
+
+Anonymous callers read public data. A write needs an editor key: no key gets 401, an unknown
+or revoked key 401, a key with too few rights 403, all as problem+json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import update
+
+from api.errors import Problem
+from db.keys import role_at_least, verify_key
+from db.models import ApiKey
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    key_prefix: str | None = None
+    name: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_prefix}" if self.key_prefix else "anonymous"
+
+
+ANONYMOUS = Caller(role="anonymous")
+
+
+def _presented_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def current_caller(request: Request) -> Caller:
+    """The caller's role; a presented but invalid key is refused, never downgraded."""
+    plain = _presented_key(request)
+    if plain is None:
+        return ANONYMOUS
+    with request.app.state.sessions() as session, session.begin():
+        key = verify_key(session, plain)
+        if key is None:
+            raise Problem(
+                401,
+                "unknown or revoked API key",
+                headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+            )
+        session.execute(
+            update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=dt.datetime.now(dt.UTC))
+        )
+        return Caller(role=key.role, key_prefix=key.key_prefix, name=key.name)
+
+
+def require_role(needed: str) -> Callable[[Request], Caller]:
+    """A dependency that admits callers holding ``needed`` or a stronger role."""
+
+    def dependency(request: Request) -> Caller:
+        caller = current_caller(request)
+        if caller.role == "anonymous":
+            raise Problem(
+                401,
+                f"this operation needs an API key with the {needed} role",
+                headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+            )
+        if not role_at_least(caller.role, needed):
+            raise Problem(403, f"this operation needs the {needed} role; the key is {caller.role}")
+        return caller
+
+    return dependency
