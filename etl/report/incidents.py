@@ -45,6 +45,7 @@ from etl.report.places import (
     context_after,
     find_governorates,
     find_places,
+    gazetteer_place_candidates,
     governorate_name,
     resolve_place,
 )
@@ -263,6 +264,10 @@ def _pick_place(
                     return mention, text
     for text in ordered:
         for mention in find_places(text):
+            if mention.role == "harm":
+                return mention, text
+    for text in ordered[:2]:
+        for mention in gazetteer_place_candidates(text):
             if mention.role == "harm":
                 return mention, text
     for role in ("arrest", "origin", "destination"):

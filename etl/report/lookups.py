@@ -21,7 +21,8 @@ WEAPONS: Table = _table([
                 r"(?:detention|prison)|\bdetention\s+(?:center|centre|facility)\b|\bPrison\b"),
     ("drowning", r"\bdrown(?:ed|ing)?\b|\bboat\s+capsized\b|\bcapsized\b"),
     ("cluster_munition", r"\bcluster\b|\bsubmunitions?\b"),
-    ("landmine", r"\bland[- ]?mines?\b"),
+    ("landmine", r"\bland[- ]?mines?\b|\bmine\s+(?:exploded|explosion)"
+                 r"|\bexplosion\s+of\s+a\s+mine\b"),
     ("erw", r"\bwar\s+remnants?\b|\bremnants?\s+of\s+war\b|\bunexploded\s+(?:ordnance|munition)"
             r"|\bERW\b"),
     ("car_bomb", r"\bcar\s+bomb\b|\bbooby[- ]trapped\s+(?:car|vehicle)\b|\bVBIED\b"),
@@ -33,6 +34,7 @@ WEAPONS: Table = _table([
     ("missile", r"\bmissiles?\b"),
     ("artillery", r"\bartillery\b|\bmortars?\b|\bshell(?:s|ing|ed)?\b|\bKrasnopol\b|\bShilkas?\b"
                   r"|\btank\s+fire\b"),
+    ("airstrike", r"\b(?:suicide|kamikaze|armed|combat)\s+drones?\b|\bdrones?\s+(?:strike|attack)"),
     ("gunfire", r"\bshot\s+dead\b|\bgunshots?\b|\bgunfire\b|\bgunmen\b|\bsnipers?\b|\bshooting\b"
                 r"|\bshot\b|\bbullets?\b|\bopened\s+fire\b|\bmachine[- ]guns?\b"),
     ("fire", r"\bfire\s+broke\s+out\b|\bburned\s+to\s+death\b|\bcaught\s+fire\b"),
@@ -50,10 +52,10 @@ FACILITIES: Table = _table([
                       r"|\bhealth\s+(?:center|centre)\b|\bMedical\s+and\s+Charity\s+Center\b"),
     ("hospital", r"\bhospital\b"),
     ("school", r"\bschools?\b|\bkindergarten\b|\buniversity\b"),
-    ("mosque", r"\bmosques?\b|\bchurch\b"),
+    ("mosque", r"\bmosques?\b"),
     ("market", r"\bmarkets?\b|\bbazaar\b|\bsouq\b"),
     ("camp", r"\bIDPs?\s+camps?\b|\bcamp\b|\btents?\s+for\s+IDPs\b"),
-    ("other", r"\bburners?\b|\bbakery\b|\bwater\s+station\b|\bborder\s+crossing\b"
+    ("other", r"\bburners?\b|\bbakery\b|\bchurch\b|\bwater\s+station\b|\bborder\s+crossing\b"
               r"|\bpower\s+station\b"),
 ])
 
@@ -63,6 +65,7 @@ VICTIM_CATEGORIES: Table = _table([
                 r"|medical\s+(?:worker|personnel|staff\s+member|student|volunteer)"
                 r"|student\s+at\s+the\s+Medical\s+Institute|general\s+practitioner)s?\b"),
     ("civil_defense", r"\bcivil\s+defen[cs]e\s+(?:member|personnel|worker|volunteer)s?\b"
+                      r"|\brescue\s+workers?\b"
                       r"|\bworks\s+at\s+the\s+civil\s+defen[cs]e|\bWhite\s+Helmets\)?\s+volunteer"
                       r"|\bCivil\s+Defen[cs]e\s+\(White\s+Helmets\)\s+volunteer"),
     ("media", r"\b(?:media\s+(?:worker|activist)|journalist|reporter|photographer|correspondent"

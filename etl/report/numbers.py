@@ -32,7 +32,11 @@ _QUALIFIER = (
     r"(?:(?:at\s+least|about|around|approximately|nearly|some|up\s+to|more\s+than|over)\s+)?"
 )
 
-_CIVILIANS = r"(?:civilians?|people|persons?|individuals?|victims?|workers?|men|man|others?)"
+_CIVILIANS = (
+    r"(?:civilians?|people|persons?|individuals?|victims?|workers?|men|man|others?|students?"
+    r"|passengers?|farmers?|shepherds?|residents?|villagers?|displaced\s+persons|IDPs|refugees"
+    r"|family\s+members|members\s+of\s+(?:a|the\s+same|one)\s+family)"
+)
 _CHILDREN = (
     r"(?:children|child|boys?|girls?|kids?|infants?|bab(?:y|ies)|minors?|brothers?|sisters?"
     r"|sons?|daughters?)"
@@ -134,6 +138,7 @@ _SINGLE_KILLED = re.compile(
     r"\b(?:was|had\s+been)\s+(?:also\s+)?(?:killed|shot\s+dead|found\s+dead|executed"
     r"|tortured\s+to\s+death|burned\s+to\s+death|drowned)\b"
     r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?\s|one\s|[A-Z])"
+    r"|\bkilling\s+(?:an?|one)\s+(?!number\b|group\b)"
     r"|\bthe\s+(?:body|corpse)\s+of\b"
     r"|\b(?:died|drowned|subsequently\s+dying)\b",
     re.I,
@@ -291,7 +296,7 @@ def _single_victim(text: str, counts: Counts) -> None:
         return
     counts.killed_total = 1
     subject = _cut_injury_clause(text[: kill.start()])
-    if kill.group(0).lower().startswith(("resulting", "the body", "the corpse")):
+    if kill.group(0).lower().startswith(("resulting", "the body", "the corpse", "killing")):
         subject = _cut_injury_clause(text[: kill.end() + 60])
     if _CHILD_VICTIM.search(subject):
         counts.killed_children = 1

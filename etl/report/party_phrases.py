@@ -52,7 +52,9 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
             r"(?:\s+warplanes)?",
             r"(?:the\s+)?Syrian\s+regime['’]s\s+[\w\s-]{0,40}?(?:agency|Directorate|forces"
             r"|systems|branch|Branch)",
-            r"regime\s+(?:forces|artillery|warplanes|detention\s+center|soldiers)",
+            r"(?:the\s+)?regime['’]?s?\s+(?:forces|artillery|warplanes|detention\s+center|soldiers"
+            r"|helicopters?|aircraft|troops|army|militias|tanks?|snipers?|checkpoint)",
+            r"pro-(?:Syrian\s+)?(?:regime|government)\s+militias?",
             r"affiliated\s+with\s+the\s+Syrian\s+regime",
         ],
         "value": "syrian_regime",
@@ -67,6 +69,13 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
         "value": "sdf",
     },
     {
+        "match": [
+            r"(?:the\s+)?(?:US-led\s+|international\s+|anti-ISIS\s+)?[Cc]oalition\s+(?:forces|warplanes"
+            r"|aircraft|airstrikes?|drones?|helicopters?)",
+        ],
+        "value": "international_coalition",
+    },
+    {
         "match": [r"Hay['’]?at\s+Tahrir\s+al[- ]Sham"],
         "value": "hts",
     },
@@ -78,7 +87,7 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
         "value": "armed_opposition_sna",
     },
     {
-        "match": [r"Turkish\s+(?:army|forces|artillery|warplanes|drones?)"],
+        "match": [r"Turkish\s+(?:army|forces|artillery|warplanes|drones?|military)"],
         "value": "turkish_forces",
     },
     {

@@ -48,6 +48,12 @@ _GOVERNORATE_SPELLINGS: dict[str, str] = {
 _GOV_WORD = r"(?:[A-Z][\w'’]*(?:[- ](?:[Ee]z|[Aa]l|[Ee]l|[Aa]r|[Aa]s)?-?[A-Z][\w'’]*)?)"
 # "Hama governorate", "the governorate of Hama", "eastern Damascus suburbs governorate",
 # "rural Idlib", "eastern suburbs of Hasaka", "Rural Damascus", "Eastern Ghouta".
+_GOV_SPELLING = (
+    r"(?:Rural\s+Damascus|Damascus|Aleppo|Homs|Hama|Latakia|Lattakia|Idlib|Idleb|Hasakah?"
+    r"|Al-Hasakeh|Deir[- ]?(?:ez|al|el)[- ]?Zou?r|Raqqa|Ar-Raqqa|Daraa|Dar'a|Suwayda|Sweida"
+    r"|As-Sweida|Quneitra|Tartus|Tartous)"
+)
+_DIRECTION = r"(?:(?:north|south|east|west|central)(?:ern|-?east(?:ern)?|-?west(?:ern)?)?\s+)"
 GOVERNORATE_EXPR = re.compile(
     r"(?P<suburbs>\b(?:Rural\s+Damascus|Damascus\s+[Ss]uburbs|Eastern\s+Ghouta|Western\s+Ghouta"
     r"|Rif\s+Dimashq)\b)"
@@ -56,6 +62,10 @@ GOVERNORATE_EXPR = re.compile(
     rf"|\b(?:rural|suburbs\s+of|countryside\s+of|outskirts\s+of)\s+(?:the\s+)?(?P<rural>{_GOV_WORD})"
     r"(?!\s+(?:city|town|village))"
     rf"|\b(?P<city>{_GOV_WORD})\s+city\b"
+    rf"|\b(?P<countryside>{_GOV_SPELLING})\s+(?:countryside|suburbs)\b"
+    rf"|\b{_DIRECTION}(?P<direction>{_GOV_SPELLING})\b(?!\s+(?:city|town|village))"
+    rf"|\((?P<parenthesised>{_GOV_SPELLING})\)"
+    rf"|,\s+(?P<comma>{_GOV_SPELLING})(?=\s*[,.;)]|$)"
 )
 
 
@@ -132,10 +142,25 @@ DESERT = re.compile(
     rf"(?:\s+(?:area|desert|region))?(?:\s+of\s+{_NAME})?"
 )
 BARE_PLACE = re.compile(
-    rf"\b(?:in|at|near|targeted|hit|hitting|struck|on)\s+(?P<name>{_NAME})"
+    rf"\b(?:in|at|near|targeted|targeting|hit|hitting|struck|shelled|bombed|on)\s+"
+    rf"(?P<name>{_NAME})"
     r"(?=\s+in\s+(?:the\s+)?(?:Rural\s+Damascus|[a-z]+\s+rural|rural|[A-Z]\w+\s+governorate)"
-    r"|,\s+(?:which|in)\b|\s+which\s+is\s+located)"
+    r"|,\s+(?:which|in)\b|\s+which\s+is\s+located"
+    rf"|,?\s+(?:in\s+)?(?:the\s+)?{_DIRECTION}?(?:rural\s+)?{_GOV_SPELLING}\b"
+    rf"|\s+in\s+(?:the\s+)?{_DIRECTION}?(?:countryside|suburbs|outskirts)\b"
+    rf"|\s+\({_GOV_SPELLING}\))"
 )
+# A capitalised name after a locative word, accepted only when the gazetteer knows it.
+CANDIDATE_PLACE = re.compile(
+    rf"\b(?:in|at|near|targeted|targeting|hit|hitting|struck|shelled|bombed)\s+"
+    rf"(?P<name>{_NAME})"
+    r"(?=\s*(?:[,.;:()]|$)|\s+(?:in|on|near|at|and|with|killing|injuring|wounding|which|where"
+    r"|during|after|before|when|while|city|town|village)\b)"
+)
+_COUNTRIES = {
+    "syria", "lebanon", "turkey", "turkiye", "iraq", "jordan", "israel", "russia", "iran",
+    "europe", "libya", "italy", "greece", "germany", "egypt", "sharia",
+}
 ABROAD = re.compile(r"\b(?:the\s+)?(?P<name>(?:Libyan|Lebanese|Turkish|Greek|Italian|Jordanian"
                     r"|Iraqi"
                     r"|Cypriot)\s+coasts?|(?:Mediterranean|Aegean)\s+Sea)\b")
@@ -301,6 +326,24 @@ class PlaceResolution:
     admin1_pcode: str | None = None
     governorate: str | None = None
     location_precision: str | None = None
+    score: float = 0.0
+
+
+def gazetteer_place_candidates(text: str) -> list[PlaceMention]:
+    """Untyped capitalised names after a locative word that the gazetteer resolves well."""
+    found = []
+    for match in CANDIDATE_PLACE.finditer(text):
+        name = _trim_name(match.group("name"))
+        if not name or not _valid_name(name) or name.lower() in _COUNTRIES:
+            continue
+        resolution = resolve_place(name, None)
+        if resolution.resolved and resolution.score >= 0.9 and resolution.location_precision in {
+            "community", "neighbourhood", "camp"
+        }:
+            start = match.start("name") + len(match.group("name")) - len(name)
+            found.append(PlaceMention(name, name, None, _role(text, start), start,
+                                      match.end("name")))
+    return found
 
 
 @cache
@@ -338,4 +381,5 @@ def resolve_place(name: str, context: str | None) -> PlaceResolution:
         admin1_pcode=getattr(result, "admin1_pcode", None),
         governorate=getattr(result, "admin1_name", None),
         location_precision=getattr(result, "location_precision", None),
+        score=float(getattr(result, "score", 0.0) or 0.0),
     )
