@@ -276,8 +276,9 @@ def dev_group() -> None:
 @click.pass_obj
 def dev_synth(settings: Settings, incidents: int, hazards: int, seed: int, clear: bool) -> None:
     """Generate a synthetic dataset (source kind 'synthetic'; never mixed with real data)."""
-    from db.engine import transaction
     from etl.synth import clear_synthetic, generate_synthetic
+
+    from db.engine import transaction
 
     with _sessions(settings) as sessions, transaction(sessions) as session:
         if clear:
