@@ -699,3 +699,17 @@ def tiles_with_data(
         }
     allowed = set(tiles_in_bounds(bounds, z))
     return sorted(found & allowed)
+
+
+# --- Descriptions for TileJSON and PMTiles metadata -------------------------------------
+
+
+def vector_layer(spec: LayerSpec, minzoom: int = 0, maxzoom: int = MAX_ZOOM) -> dict[str, Any]:
+    """The ``vector_layers`` entry of a layer (TileJSON 3.0.0 and PMTiles metadata)."""
+    return {
+        "id": spec.name,
+        "description": spec.description,
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "fields": dict(spec.fields),
+    }
