@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.control import refresh_incident_control
 from db.models import SourceDocument
 from db.versions import bump
 from etl.loaders.report import (
@@ -124,7 +125,8 @@ def load_sample(session: Session, path: Path = SAMPLE_FILE) -> SampleLoad:
             (record, record["span"][0], record["span"][1]) for record in document["incidents"]
         ]
         summary = IngestSummary(source_key=document["source_key"])
-        store_incidents(session, stored, records, summary)
+        kept = store_incidents(session, stored, records, summary)
+        refresh_incident_control(session, [incident_id for incident_id, _, _ in kept])
         store_tolls(session, stored, document["tolls"])
         loaded += 1
         incidents += summary.stored + summary.updated + summary.unchanged

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from db.control import refresh_incident_control
 from db.models import (
     AdminUnit,
     ControlObservation,
@@ -565,5 +566,7 @@ def ingest_report(
     )
     summary.observations = _store_observations(session, document, parsed, spans, lookups)
     summary.review = _store_review_items(session, document, parsed)
+    # Join each incident to the control zone (or nearby observation) of its date.
+    refresh_incident_control(session, [incident_id for incident_id, _, _ in spans])
     bump(session, "incidents")
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,29 @@ def test_cli_ingest_reports_unreadable_file(gazetteer_loaded: Engine, tmp_path: 
     assert result.exit_code == 1
     assert "cannot read as UTF-8" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ingest_joins_incidents_to_the_zone_of_their_date(
+    session: Session, report_text: str
+) -> None:
+    from db.models import ControlZone, ControlZoneParty
+
+    # A box over north-east Syria held by the SDF from 2022, and by the regime before.
+    box = "SRID=4326;MULTIPOLYGON(((40 36,42.5 36,42.5 37.5,40 37.5,40 36)))"
+    sdf = ControlZone(valid_from=dt.date(2022, 1, 1), geom=box, derivation="test", source="t")
+    sdf.parties = [ControlZoneParty(party_code="sdf")]
+    older = ControlZone(
+        valid_from=dt.date(2019, 1, 1),
+        valid_to=dt.date(2021, 12, 31),
+        geom=box,
+        derivation="test",
+        source="t",
+    )
+    older.parties = [ControlZoneParty(party_code="syrian_regime")]
+    session.add_all([sdf, older])
+    session.flush()
+    ingest_report(session, report_text, source_key="fixture-zones")
+    landmine = _incidents(session, "fixture-zones")[0]
+    assert landmine.control_zone_id == sdf.id
+    assert landmine.control_method == "zone"
+    assert landmine.control_disagrees is False
