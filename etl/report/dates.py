@@ -136,9 +136,45 @@ def infer_year(month: int, day: int, weekday: str | None, period: Period | None)
     return candidates[0]
 
 
+NUMERIC_DATE = re.compile(
+    r"\b(?P<iso_year>(?:19|20)\d\d)-(?P<iso_month>\d\d)-(?P<iso_day>\d\d)\b"
+    r"|\b(?P<day>\d{1,2})[/.](?P<month>\d{1,2})[/.](?P<year>(?:19|20)\d\d)\b"
+)
+# "In March 2021, ...", "In late May 2019, ...": an incident dated to the month only.
+MONTH_ANCHOR = re.compile(
+    rf"^(?:On\s+an\s+unknown\s+day\s+)?(?:In|During)\s+(?:(?:early|mid|late)[- ])?"
+    rf"(?P<month>{_MONTH_NAMES}),?\s+(?P<year>(?:19|20)\d\d)\s*,",
+    re.IGNORECASE,
+)
+
+
+def find_month_anchor(sentence: str) -> DateMention | None:
+    match = MONTH_ANCHOR.match(sentence)
+    if not match:
+        return None
+    month = MONTHS[match.group("month").lower()]
+    return DateMention(f"{int(match.group('year')):04d}-{month:02d}", "month", match.start(),
+                       match.end(), has_year=True)
+
+
+def _numeric_dates(text: str) -> list[DateMention]:
+    found = []
+    for match in NUMERIC_DATE.finditer(text):
+        if match.group("iso_year"):
+            year, month, day = (int(match.group(g)) for g in ("iso_year", "iso_month", "iso_day"))
+        else:
+            # Syrian and European documents write day/month/year.
+            year, month, day = (int(match.group(g)) for g in ("year", "month", "day"))
+        if _valid(year, month, day) is None:
+            continue
+        found.append(DateMention(f"{year:04d}-{month:02d}-{day:02d}", "day", match.start(),
+                                 match.end(), has_year=True))
+    return found
+
+
 def find_dates(text: str, period: Period | None) -> list[DateMention]:
     """Day-precision dates in ``text`` with their local offsets."""
-    found: list[DateMention] = []
+    found: list[DateMention] = _numeric_dates(text)
     for match in DAY_DATE.finditer(text):
         month_name = match.group("month") or match.group("month2")
         day_text = match.group("day") or match.group("day2")
@@ -160,7 +196,7 @@ def find_dates(text: str, period: Period | None) -> list[DateMention]:
                 has_year=bool(match.group("year")),
             )
         )
-    return found
+    return sorted(found, key=lambda mention: mention.start)
 
 
 def find_month_or_year(text: str) -> list[DateMention]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from etl.report import lookups
 from etl.report.dates import (
     SAME_DAY,
+    find_month_anchor,
     DateMention,
     Period,
     death_date,
@@ -70,6 +71,16 @@ _KILL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _REFERS_BACK = re.compile(r"\bthe\s+same\s+(?:warplanes|forces|aircraft|artillery|party)\b", re.I)
+# A month-dated sentence is an incident only when it narrates one event ("a landmine
+# exploded in X village"), not when it sums up the month ("we documented the deaths of ...").
+_MONTH_INCIDENT = re.compile(
+    r"\b(?:an?|one)\s+(?:[\w-]+\s+){0,3}(?:exploded|was\s+killed|was\s+shot|struck|hit|targeted"
+    r"|fired|shelled|detonated)\b|\b(?:exploded|detonated)\b",
+    re.I,
+)
+_TOLL_WORDS = re.compile(
+    r"\b(?:documented|recorded|death\s+toll|percent|%|distributed|bringing|total)\b", re.I
+)
 _SECONDARY_LEAD = re.compile(
     r"^(?:also|it\s+should\s+be\s+noted|in\s+addition|previously|earlier|furthermore)\b", re.I
 )
@@ -177,6 +188,12 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
             continue
         if anchors and SAME_DAY.search(sentence.text) and mentions_massacre(sentence.text):
             anchors.append(Anchor(sentence, anchors[0].date, secondary=True))
+            continue
+        month = find_month_anchor(sentence.text)
+        if month and _MONTH_INCIDENT.search(sentence.text) and not _TOLL_WORDS.search(
+            sentence.text
+        ) and any(m.role == "harm" and m.type_word for m in find_places(sentence.text)):
+            anchors.append(Anchor(sentence, month, secondary=bool(anchors)))
         del index
     # A later anchor that does not read as an aside ("Also, ...", "the same warplanes") is a
     # sentence of its own incident only when it names its own harm.

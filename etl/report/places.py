@@ -114,7 +114,7 @@ def find_governorates(text: str) -> list[GovernorateMention]:
 _TYPE_WORDS = (
     r"(?:village|town|city|IDPs?\s+[Cc]amp|[Cc]amp|neighbou?rhood|area|district|sub-?district"
     r"|county|region|[Pp]rison|[Bb]order\s+[Cc]rossing|[Cc]rossing|[Aa]irbase|[Aa]irport"
-    r"|[Ss]quare|valley|plain|suburbs(?!\s+governorate))"
+    r"|[Ss]quare|valley|plain|farms?|suburbs(?!\s+governorate))"
 )
 _PLURAL_TYPES = r"(?:villages|towns|cities|camps|neighbou?rhoods|areas)"
 _ARTICLE = (

@@ -43,8 +43,10 @@ def test_period_from_title_not_from_publication_date() -> None:
 
 
 def test_two_dates_death_date_wins() -> None:
-    sentence = ("On Monday, July 8, 2019, his family learned that he had died in a detention "
-                "center on June 30, 2019.")
+    sentence = (
+        "On Monday, July 8, 2019, his family learned that he had died in a detention "
+        "center on June 30, 2019."
+    )
     assert death_date(sentence, None).value == "2019-06-30"  # type: ignore[union-attr]
 
 
@@ -71,3 +73,18 @@ def test_times() -> None:
     assert find_time("between 19:45 and 20:00") == "19:45"
     assert find_time("at around 7:05 p.m.") == "19:05"
     assert find_time("no time here, 12 civilians") is None
+
+
+def test_numeric_dates_are_day_first() -> None:
+    [found] = find_dates("the attack on 03/04/2019 killed", None)
+    assert found.value == "2019-04-03"
+    [iso] = find_dates("recorded 2019-04-03 at noon", None)
+    assert iso.value == "2019-04-03"
+
+
+def test_month_anchor() -> None:
+    from etl.report.dates import find_month_anchor
+
+    found = find_month_anchor("In late May 2019, a car bomb exploded in Sabkha town.")
+    assert found is not None and (found.value, found.precision) == ("2019-05", "month")
+    assert find_month_anchor("We documented in May 2019 the deaths of 40 civilians.") is None

@@ -29,7 +29,9 @@ def test_landmine_incident(parsed) -> None:  # type: ignore[no-untyped-def]
     assert incident.place_context == "western suburbs of Hama governorate"
     assert incident.governorate == "Hama" and incident.admin1_pcode == "SY05"
     assert (incident.perpetrator_category, incident.perpetrator_subcategory) == (
-        "other_parties", "landmine_unknown")
+        "other_parties",
+        "landmine_unknown",
+    )
     assert incident.weapon == "landmine"
     assert (incident.killed_total, incident.killed_children, incident.injured) == (3, 3, 1)
     assert incident.controlling_force_categories == ["syrian_regime"]
@@ -97,7 +99,7 @@ def test_interchange_has_exactly_the_gold_fields(parsed) -> None:  # type: ignor
 
 def test_provenance_points_at_the_evidence(parsed, sample_text: str) -> None:  # type: ignore[no-untyped-def]
     for incident in parsed.incidents:
-        quoted = sample_text[incident.span_start:incident.span_end]
+        quoted = sample_text[incident.span_start : incident.span_end]
         assert quoted.replace("[", "").replace("](#)", "")[:40] == incident.evidence[:40]
         assert len(incident.evidence) <= 300
 
@@ -111,7 +113,11 @@ def test_tolls(parsed) -> None:  # type: ignore[no-untyped-def]
     tolls = {(t.scope, t.party): t for t in parsed.tolls}
     overall = tolls[("civilians", "all")]
     assert (overall.period, overall.killed, overall.children, overall.women) == (
-        "2019-02", 14, 6, 2)
+        "2019-02",
+        14,
+        6,
+        2,
+    )
     assert tolls[("civilians", "russian_forces")].killed == 6
     assert tolls[("civilians", "landmine_unknown")].children == 3
     assert tolls[("media", "all")].killed == 0
@@ -146,3 +152,37 @@ def test_two_bodies_in_the_same_section_stay_two_incidents() -> None:
     assert len(parsed.incidents) == 2
     assert {i.perpetrator_subcategory for i in parsed.incidents} == {"killing_unknown"}
     assert {i.killed_women for i in parsed.incidents} == {None, 1}
+
+
+def test_month_only_incident_but_not_month_totals() -> None:
+    text = (
+        "Killings in Syria in May 2019\n\n"
+        "In May 2019, we documented the deaths of 40 civilians in Hama governorate.\n\n"
+        "In mid-May 2019, a car bomb exploded in Sabkha Jadida town in the eastern suburbs of "
+        "Aleppo governorate, killing four civilians.\n"
+    )
+    [incident] = parse_report(text).incidents
+    assert (incident.date, incident.date_precision) == ("2019-05", "month")
+    assert incident.weapon == "car_bomb"
+    assert incident.perpetrator_subcategory == "bombing_unknown"
+    assert incident.killed_total == 4
+
+
+def test_other_organisations_phrasing() -> None:
+    text = (
+        "Casualty update for June 2019\n\n"
+        "On 14 June 2019, a barrel bomb dropped by a regime helicopter hit the village of Tell "
+        "Warda in southern Idlib countryside, killing seven civilians, including three children."
+        "\n\n"
+        "On June 20, 2019, US-led coalition aircraft struck Kharab Nour farm in the eastern "
+        "countryside of Deir ez-Zor, killing two shepherds.\n"
+    )
+    first, second = parse_report(text).incidents
+    assert (first.date, first.place_text, first.governorate) == (
+        "2019-06-14", "Tell Warda village", "Idleb")
+    assert (first.perpetrator_category, first.weapon, first.killed_children) == (
+        "syrian_regime", "airstrike", 3)
+    assert first.massacre is True
+    assert second.perpetrator_category == "international_coalition"
+    assert second.governorate == "Deir-ez-Zor"
+    assert second.killed_total == 2
