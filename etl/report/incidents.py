@@ -20,11 +20,11 @@ from dataclasses import dataclass, field, replace
 from etl.report import lookups
 from etl.report.dates import (
     SAME_DAY,
-    find_month_anchor,
     DateMention,
     Period,
     death_date,
     find_dates,
+    find_month_anchor,
     find_time,
     is_context_date,
 )

@@ -9,8 +9,15 @@ from etl.report.numbers import extract_counts, parse_number
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("three", 3), ("18", 18), ("1,635", 1635), ("twenty-one", 21), ("forty", 40),
-     ("an", 1), ("dozens", None)],
+    [
+        ("three", 3),
+        ("18", 18),
+        ("1,635", 1635),
+        ("twenty-one", 21),
+        ("forty", 40),
+        ("an", 1),
+        ("dozens", None),
+    ],
 )
 def test_parse_number(text: str, value: int | None) -> None:
     assert parse_number(text) == value
@@ -22,21 +29,26 @@ def test_total_with_including_women() -> None:
 
 
 def test_children_only_total() -> None:
-    counts = extract_counts("exploded, resulting in the deaths of three children, two of whom "
-                            "were brothers, while their father was injured.")
+    counts = extract_counts(
+        "exploded, resulting in the deaths of three children, two of whom "
+        "were brothers, while their father was injured."
+    )
     assert (counts.killed_total, counts.killed_children, counts.injured) == (3, 3, 1)
 
 
 def test_parenthesised_breakdown() -> None:
-    counts = extract_counts("four civilians (two children and a woman) were killed and 9 others "
-                            "injured in the attack")
+    counts = extract_counts(
+        "four civilians (two children and a woman) were killed and 9 others injured in the attack"
+    )
     assert (counts.killed_total, counts.killed_children, counts.killed_women) == (4, 2, 1)
     assert counts.injured == 9
 
 
 def test_dashed_breakdown_does_not_take_the_injured() -> None:
-    counts = extract_counts("seven civilians - three children and two women - were killed, while "
-                            "six others, including four children, were injured")
+    counts = extract_counts(
+        "seven civilians - three children and two women - were killed, while "
+        "six others, including four children, were injured"
+    )
     assert (counts.killed_total, counts.killed_children, counts.killed_women) == (7, 3, 2)
     assert counts.injured == 6
 
@@ -53,14 +65,18 @@ def test_vague_injured_is_null() -> None:
 
 
 def test_single_named_child_victim() -> None:
-    counts = extract_counts("a boy, identified as 12-year-old Sami from the village, was killed by "
-                            "the explosion of a landmine")
+    counts = extract_counts(
+        "a boy, identified as 12-year-old Sami from the village, was killed by "
+        "the explosion of a landmine"
+    )
     assert (counts.killed_total, counts.killed_children) == (1, 1)
 
 
 def test_single_woman_victim_with_injured_companion() -> None:
-    counts = extract_counts("a woman identified as Huda was shot dead by gunmen, with a man, "
-                            "identified as Ali, being injured in the same incident.")
+    counts = extract_counts(
+        "a woman identified as Huda was shot dead by gunmen, with a man, "
+        "identified as Ali, being injured in the same incident."
+    )
     assert (counts.killed_total, counts.killed_women, counts.injured) == (1, 1, 1)
 
 

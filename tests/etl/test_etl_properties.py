@@ -8,13 +8,61 @@ from hypothesis import strategies as st
 from etl.report import parse_report
 from etl.report.model import INTERCHANGE_FIELDS
 
-_REPORT_WORDS = st.sampled_from([
-    "On", "Friday,", "March", "12,", "2021,", "a", "landmine", "exploded", "in", "al", "Emayya",
-    "village", "governorate", "killing", "three", "children", "and", "18", "civilians,",
-    "including", "women", "under", "the", "joint", "control", "of", "SDF", "HTS", ".", "\n\n",
-    "(", ")", "-", ":", "warplanes", "we", "believe", "were", "Russian", "at", "around", "20:00",
-    "[link](#)", "Self-Management", "forces", "died", "due", "to", "torture", "Hama", "city",
-])
+_REPORT_WORDS = st.sampled_from(
+    [
+        "On",
+        "Friday,",
+        "March",
+        "12,",
+        "2021,",
+        "a",
+        "landmine",
+        "exploded",
+        "in",
+        "al",
+        "Emayya",
+        "village",
+        "governorate",
+        "killing",
+        "three",
+        "children",
+        "and",
+        "18",
+        "civilians,",
+        "including",
+        "women",
+        "under",
+        "the",
+        "joint",
+        "control",
+        "of",
+        "SDF",
+        "HTS",
+        ".",
+        "\n\n",
+        "(",
+        ")",
+        "-",
+        ":",
+        "warplanes",
+        "we",
+        "believe",
+        "were",
+        "Russian",
+        "at",
+        "around",
+        "20:00",
+        "[link](#)",
+        "Self-Management",
+        "forces",
+        "died",
+        "due",
+        "to",
+        "torture",
+        "Hama",
+        "city",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

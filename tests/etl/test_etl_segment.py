@@ -10,8 +10,8 @@ def test_markdown_link_residue_is_removed_but_offsets_survive() -> None:
     [_, paragraph] = segment(text)
     assert paragraph.text == "On Monday, the school was hit. Dr. Salem was injured."
     first, second = paragraph.sentences
-    assert text[first.start:first.end] == "On Monday, the [school](#) was hit."
-    assert text[second.start:second.end] == "Dr. Salem was injured."
+    assert text[first.start : first.end] == "On Monday, the [school](#) was hit."
+    assert text[second.start : second.end] == "Dr. Salem was injured."
 
 
 def test_pdf_wrapped_lines_and_hyphenation_are_joined() -> None:
