@@ -79,6 +79,7 @@ REGION_ALIASES: tuple[tuple[str, int, str], ...] = (
     ("Euphrates Shield area", 2, "Al Bab"),
 )
 
+_AL_BALAD_RE = re.compile(r"\s+(?:al|el)[\s-]+balad$", re.IGNORECASE)
 _PAREN_RE = re.compile(r"\s*\(([^)]*)\)\s*")
 _LATIN_OK_RE = re.compile(r"^[\sA-Za-z0-9'\-‘’`ʿʾ.()À-ɏḀ-ỿ]+$")
 
@@ -414,6 +415,10 @@ def build_neighbourhoods(src: Path, locator: AdminLocator) -> list[BuildPlace]:
         )
         names = [props.get(k) or "" for k in ("NAME_REF", "NAME_ALT1E", "NAME_ALT2E",
                                                "NAME_ALT1A", "NAME_ALT2A")]
+        # "Kafr Souseh Al Balad" is "the town part of Kafr Souseh"; reports say "Kafr Sousa".
+        plain = _AL_BALAD_RE.sub("", props["NAME_EN"]).strip()
+        if plain and plain != props["NAME_EN"]:
+            names.append(plain)
         out.append(
             BuildPlace(
                 id=props["PCODE"],

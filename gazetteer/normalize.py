@@ -367,7 +367,8 @@ ARABIC_CHAIN: tuple[Sanitizer, ...] = (sanitize_kind_words, sanitize_arabic_arti
 # --------------------------------------------------------------------------- skeleton
 
 _DIGRAPHS = (
-    ("ch", "x"), ("sh", "x"), ("kh", "h"), ("gh", "g"), ("dh", "z"), ("th", "t"),
+    # dh (ذ) is said and written d or z in Syria: "Tall Dhahab" is OCHA's "Tal Dahab".
+    ("ch", "x"), ("sh", "x"), ("kh", "h"), ("gh", "g"), ("dh", "d"), ("th", "t"),
     ("ph", "f"), ("ck", "k"), ("q", "k"), ("c", "k"), ("ou", "u"), ("oo", "u"),
     ("ee", "i"), ("v", "f"), ("j", "j"), ("ts", "s"), ("dj", "j"), ("tch", "x"),
 )

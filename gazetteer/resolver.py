@@ -93,6 +93,10 @@ _GENERIC_FACILITY_WORDS = frozenset(
      "police", "security", "branch", "intelligence", "headquarters", "court", "station",
      "garage", "bakery", "mosque", "church", "market"}
 )
+_DROPPABLE_QUALIFIERS = frozenset(
+    {"east", "west", "north", "south", "upper", "lower", "middle", "big", "little", "new",
+     "old", "balad"}
+)
 _ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
 
 
@@ -359,6 +363,10 @@ class Resolver:
         words = strict.split()
         if len(words) > 1 and words[0] in _GENERIC_LEADS:
             out.append((" ".join(words[1:]), context))
+        # "Al Karak Al Sharqi" is OCHA's "Karak"; "Daraa Al Balad" is Daraa's old town.
+        plain = [w for w in words if w not in _DROPPABLE_QUALIFIERS]
+        if plain and plain != words and len("".join(plain)) >= 4:
+            out.append((" ".join(plain), context))
         return out
 
     def _acceptable(self, scored: _Scored, hint: str | None) -> bool:
