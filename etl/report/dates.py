@@ -18,9 +18,17 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ],
         start=1,
@@ -88,7 +96,7 @@ def detect_period(text: str) -> Period | None:
     month_years = Counter(
         (int(m.group("year")), MONTHS[m.group("month").lower()])
         for m in MONTH_YEAR.finditer(head)
-        if not re.search(r"\bsince\s*$", head[max(0, m.start() - 8):m.start()], re.I)
+        if not re.search(r"\bsince\s*$", head[max(0, m.start() - 8) : m.start()], re.I)
     )
     dated_days = {
         (int(m.group("year")), MONTHS[(m.group("month") or m.group("month2")).lower()])
@@ -153,8 +161,13 @@ def find_month_anchor(sentence: str) -> DateMention | None:
     if not match:
         return None
     month = MONTHS[match.group("month").lower()]
-    return DateMention(f"{int(match.group('year')):04d}-{month:02d}", "month", match.start(),
-                       match.end(), has_year=True)
+    return DateMention(
+        f"{int(match.group('year')):04d}-{month:02d}",
+        "month",
+        match.start(),
+        match.end(),
+        has_year=True,
+    )
 
 
 def _numeric_dates(text: str) -> list[DateMention]:
@@ -167,8 +180,15 @@ def _numeric_dates(text: str) -> list[DateMention]:
             year, month, day = (int(match.group(g)) for g in ("year", "month", "day"))
         if _valid(year, month, day) is None:
             continue
-        found.append(DateMention(f"{year:04d}-{month:02d}-{day:02d}", "day", match.start(),
-                                 match.end(), has_year=True))
+        found.append(
+            DateMention(
+                f"{year:04d}-{month:02d}-{day:02d}",
+                "day",
+                match.start(),
+                match.end(),
+                has_year=True,
+            )
+        )
     return found
 
 
@@ -204,7 +224,10 @@ def find_month_or_year(text: str) -> list[DateMention]:
     found = [
         DateMention(
             value=f"{int(m.group('year')):04d}-{MONTHS[m.group('month').lower()]:02d}",
-            precision="month", start=m.start(), end=m.end(), has_year=True,
+            precision="month",
+            start=m.start(),
+            end=m.end(),
+            has_year=True,
         )
         for m in MONTH_YEAR.finditer(text)
     ]
@@ -214,8 +237,11 @@ def find_month_or_year(text: str) -> list[DateMention]:
             continue
         found.append(
             DateMention(
-                value=match.group("year"), precision="year",
-                start=match.start("year"), end=match.end("year"), has_year=True,
+                value=match.group("year"),
+                precision="year",
+                start=match.start("year"),
+                end=match.end("year"),
+                has_year=True,
             )
         )
     return sorted(found, key=lambda d: d.start)
@@ -247,7 +273,7 @@ _ARRESTED_BEFORE = re.compile(
 
 def is_context_date(sentence: str, mention: DateMention) -> bool:
     """Dates that are not when harm happened: arrests, births, documents, report issues."""
-    return bool(_ARRESTED_BEFORE.search(sentence[max(0, mention.start - 40):mention.start]))
+    return bool(_ARRESTED_BEFORE.search(sentence[max(0, mention.start - 40) : mention.start]))
 
 
 def death_date(sentence: str, period: Period | None) -> DateMention | None:

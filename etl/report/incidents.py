@@ -109,7 +109,13 @@ _ANY_CONTROL = re.compile(
     r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
 )
 _SPECIFIC_WEAPONS = (
-    "torture", "drowning", "cluster_munition", "landmine", "erw", "car_bomb", "ied",
+    "torture",
+    "drowning",
+    "cluster_munition",
+    "landmine",
+    "erw",
+    "car_bomb",
+    "ied",
 )
 
 
@@ -139,8 +145,25 @@ class PlaceMemory:
 def place_key(text: str) -> str:
     """A spelling-tolerant key for a place name: no type words, articles or punctuation."""
     words = re.sub(r"[^a-z ]+", " ", text.lower().replace("’", "").replace("'", "")).split()
-    drop = {"village", "town", "city", "camp", "idp", "idps", "neighborhood", "neighbourhood",
-            "area", "district", "the", "al", "el", "of", "subdistrict", "county", "region"}
+    drop = {
+        "village",
+        "town",
+        "city",
+        "camp",
+        "idp",
+        "idps",
+        "neighborhood",
+        "neighbourhood",
+        "area",
+        "district",
+        "the",
+        "al",
+        "el",
+        "of",
+        "subdistrict",
+        "county",
+        "region",
+    }
     return "".join(w for w in words if w not in drop)
 
 
@@ -180,8 +203,9 @@ class Anchor:
 def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
     anchors: list[Anchor] = []
     for index, sentence in enumerate(paragraph.sentences):
-        dates = [d for d in find_dates(sentence.text, period)
-                 if not is_context_date(sentence.text, d)]
+        dates = [
+            d for d in find_dates(sentence.text, period) if not is_context_date(sentence.text, d)
+        ]
         if dates:
             chosen = death_date(sentence.text, period) or dates[0]
             anchors.append(Anchor(sentence, chosen, secondary=bool(anchors)))
@@ -190,9 +214,12 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
             anchors.append(Anchor(sentence, anchors[0].date, secondary=True))
             continue
         month = find_month_anchor(sentence.text)
-        if month and _MONTH_INCIDENT.search(sentence.text) and not _TOLL_WORDS.search(
-            sentence.text
-        ) and any(m.role == "harm" and m.type_word for m in find_places(sentence.text)):
+        if (
+            month
+            and _MONTH_INCIDENT.search(sentence.text)
+            and not _TOLL_WORDS.search(sentence.text)
+            and any(m.role == "harm" and m.type_word for m in find_places(sentence.text))
+        ):
             anchors.append(Anchor(sentence, month, secondary=bool(anchors)))
         del index
     # A later anchor that does not read as an aside ("Also, ...", "the same warplanes") is a
@@ -250,7 +277,7 @@ def _facility(text: str, weapon: str | None) -> str | None:
     hits: list[tuple[int, int, str]] = []
     for rank, (code, pattern) in enumerate(lookups.FACILITIES):
         for match in pattern.finditer(text):
-            before = text[max(0, match.start() - 60):match.start()]
+            before = text[max(0, match.start() - 60) : match.start()]
             if _NOT_TARGET.search(before):
                 continue
             hits.append((match.start(), rank, code))
@@ -275,9 +302,10 @@ def _pick_place(
             for mention in find_places(text):
                 if mention.type_word and mention.type_word.lower() == "prison":
                     return mention, text
-                before = text[max(0, mention.start - 60):mention.start]
-                if re.search(r"\b(?:detention\s+(?:center|centre)|branch|prison)\s+in\s+$", before,
-                             re.I):
+                before = text[max(0, mention.start - 60) : mention.start]
+                if re.search(
+                    r"\b(?:detention\s+(?:center|centre)|branch|prison)\s+in\s+$", before, re.I
+                ):
                     return mention, text
     for text in ordered:
         for mention in find_places(text):
@@ -309,10 +337,11 @@ def _governorate_for(
     if mention.type_word is None or mention.type_word.lower() == "city":
         own = governorate_name(mention.name) if mention.name.split()[-1][:1].isupper() else None
         if own and re.sub(r"\W", "", mention.name.lower()) in re.sub(
-                r"\W", "", own.lower().replace("idleb", "idlib")):
+            r"\W", "", own.lower().replace("idleb", "idlib")
+        ):
             return own
     # The rest of the sentence: "..., also known as X, in western rural Idlib".
-    after = find_governorates(text[mention.end:])
+    after = find_governorates(text[mention.end :])
     if after:
         return after[0].name
     return None
@@ -341,10 +370,15 @@ def build_incidents(
         if _skip_paragraph(paragraph):
             continue
         if len(paragraph.text) > MAX_PARAGRAPH_CHARS:
-            review.append(ReviewItem(
-                reason=f"paragraph of {len(paragraph.text)} characters is too long to read as "
-                       "prose", text=paragraph.text[:500],
-                span_start=paragraph.start, span_end=paragraph.end))
+            review.append(
+                ReviewItem(
+                    reason=f"paragraph of {len(paragraph.text)} characters is too long to read as "
+                    "prose",
+                    text=paragraph.text[:500],
+                    span_start=paragraph.start,
+                    span_end=paragraph.end,
+                )
+            )
             continue
         anchors = find_anchors(paragraph, period)[:MAX_ANCHORS_PER_PARAGRAPH]
         if not anchors:
@@ -353,8 +387,9 @@ def build_incidents(
                 last = paragraph.sentences[-1].text if paragraph.sentences else paragraph.text
                 heading_text = last if len(paragraph.text) > 120 else paragraph.text
                 section.party_code = heading_party(heading_text)
-                section.weapon = "torture" if re.search(r"\btorture\b", heading_text, re.I) \
-                    else None
+                section.weapon = (
+                    "torture" if re.search(r"\btorture\b", heading_text, re.I) else None
+                )
                 previous_text = ""
             else:
                 previous_text = paragraph.text
@@ -367,17 +402,29 @@ def build_incidents(
             if anchor.secondary:
                 following: list[Sentence] = []
             else:
-                following = [s for s in paragraph.sentences[index + 1:]
-                             if id(s) not in secondary_sentences]
+                following = [
+                    s for s in paragraph.sentences[index + 1 :] if id(s) not in secondary_sentences
+                ]
             incident_text = _sentences_text([anchor.sentence, *following])
             if not HARM.search(incident_text):
                 continue
             if _CIVIL_REGISTRY.search(anchor.sentence.text):
-                review.append(_review("death known only from a civil-registry entry; no place or "
-                                      "date of death stated", anchor.sentence))
+                review.append(
+                    _review(
+                        "death known only from a civil-registry entry; no place or "
+                        "date of death stated",
+                        anchor.sentence,
+                    )
+                )
                 continue
             incident = _build_one(
-                anchor, intro, following, paragraph, section, memory, source_name,
+                anchor,
+                intro,
+                following,
+                paragraph,
+                section,
+                memory,
+                source_name,
                 primary if anchor.secondary else None,
                 previous_text if index == 0 and not anchor.secondary else "",
                 position,
@@ -397,12 +444,16 @@ def build_incidents(
 
 
 def _review(reason: str, sentence: Sentence) -> ReviewItem:
-    return ReviewItem(reason=reason, text=sentence.text[:500], span_start=sentence.start,
-                      span_end=sentence.end)
+    return ReviewItem(
+        reason=reason, text=sentence.text[:500], span_start=sentence.start, span_end=sentence.end
+    )
 
 
 def _remember_places(
-    position: int, paragraph: Paragraph, memory: PlaceMemory, period: Period | None,
+    position: int,
+    paragraph: Paragraph,
+    memory: PlaceMemory,
+    period: Period | None,
     observations: list[ControlObservation],
 ) -> None:
     for sentence in paragraph.sentences:
@@ -469,19 +520,36 @@ def _build_one(
         weapon = section.weapon
 
     mention, found_in = _pick_place(anchor_text, following_text, intro_text, weapon)
-    incident = Incident(date=anchor.date.value, date_precision=anchor.date.precision,
-                        place_text="", source_name=source_name)
+    incident = Incident(
+        date=anchor.date.value,
+        date_precision=anchor.date.precision,
+        place_text="",
+        source_name=source_name,
+    )
     if mention is None:
         if primary is None:
             return "dated harm but no place could be identified"
-        incident = replace(primary, date=anchor.date.value, date_precision=anchor.date.precision,
-                           victim_categories=[], controlling_force=None,
-                           controlling_force_categories=[], killed_total=None,
-                           killed_children=None, killed_women=None, injured=None,
-                           massacre=False, facility=None, time=None)
+        incident = replace(
+            primary,
+            date=anchor.date.value,
+            date_precision=anchor.date.precision,
+            victim_categories=[],
+            controlling_force=None,
+            controlling_force_categories=[],
+            killed_total=None,
+            killed_children=None,
+            killed_women=None,
+            injured=None,
+            massacre=False,
+            facility=None,
+            time=None,
+        )
     else:
-        if (mention.role != "harm" or found_in != anchor_text) \
-                and death_date(anchor_text, None) is not None and anchor.date.precision == "year":
+        if (
+            (mention.role != "harm" or found_in != anchor_text)
+            and death_date(anchor_text, None) is not None
+            and anchor.date.precision == "year"
+        ):
             return "death date known only as a year and no place of death stated"
         _fill_place(incident, mention, found_in, paragraph.text, memory)
 
@@ -510,8 +578,12 @@ def _build_one(
         counts.injured = counts.injured if counts.injured is not None else more.injured
     elif counts.injured is None and following_text:
         counts.injured = extract_counts(following_text).injured
-    if counts.killed_total == 1 and counts.killed_children is None and \
-            counts.killed_women is None and intro_text:
+    if (
+        counts.killed_total == 1
+        and counts.killed_children is None
+        and counts.killed_women is None
+        and intro_text
+    ):
         _victim_from_intro(intro_text, anchor_text, counts)
     if counts.killed_total is None and weapon == "torture":
         counts.killed_total = 1  # a death in detention is one person's
@@ -595,14 +667,19 @@ def _fill_place(
         containing = [m for m in find_places(context) if m.role == "harm"]
         if containing:
             resolution = resolve_place(containing[0].text, stated)
-    if resolution.resolved and stated and resolution.governorate and \
-            governorate_name(resolution.governorate) not in (None, stated):
+    if (
+        resolution.resolved
+        and stated
+        and resolution.governorate
+        and governorate_name(resolution.governorate) not in (None, stated)
+    ):
         # The gazetteer picked a namesake in another governorate than the text states.
         resolution = resolve_place(mention.text, stated)
         if resolution.resolved and governorate_name(resolution.governorate) not in (None, stated):
             resolution = replace(resolution, resolved=False)
-    governorate = stated or (governorate_name(resolution.governorate)
-                             if resolution.resolved else None)
+    governorate = stated or (
+        governorate_name(resolution.governorate) if resolution.resolved else None
+    )
     if governorate is None:
         anywhere = find_governorates(paragraph_text)
         governorate = anywhere[0].name if anywhere else None
@@ -668,12 +745,14 @@ def _merge_duplicates(incidents: list[Incident], sections: dict[int, int]) -> li
     for incident in incidents:
         twin = next(
             (
-                kept for kept in merged
+                kept
+                for kept in merged
                 if sections.get(id(kept)) != sections.get(id(incident))
                 and kept.date == incident.date
                 and place_key(kept.place_text) == place_key(incident.place_text)
-                and (kept.weapon is None or incident.weapon is None
-                     or kept.weapon == incident.weapon)
+                and (
+                    kept.weapon is None or incident.weapon is None or kept.weapon == incident.weapon
+                )
             ),
             None,
         )
@@ -683,10 +762,25 @@ def _merge_duplicates(incidents: list[Incident], sections: dict[int, int]) -> li
         for category in incident.victim_categories:
             if category not in twin.victim_categories:
                 twin.victim_categories.append(category)
-        for name in ("time", "place_context", "governorate", "admin1_pcode", "place_pcode", "lat",
-                     "lon", "perpetrator", "perpetrator_category", "perpetrator_subcategory",
-                     "weapon", "killed_total", "killed_children", "killed_women", "injured",
-                     "facility", "controlling_force"):
+        for name in (
+            "time",
+            "place_context",
+            "governorate",
+            "admin1_pcode",
+            "place_pcode",
+            "lat",
+            "lon",
+            "perpetrator",
+            "perpetrator_category",
+            "perpetrator_subcategory",
+            "weapon",
+            "killed_total",
+            "killed_children",
+            "killed_women",
+            "injured",
+            "facility",
+            "controlling_force",
+        ):
             if getattr(twin, name) is None and getattr(incident, name) is not None:
                 setattr(twin, name, getattr(incident, name))
         if not twin.controlling_force_categories:

@@ -11,15 +11,43 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 INTERCHANGE_FIELDS: tuple[str, ...] = (
-    "date", "date_precision", "time", "place_text", "place_context", "governorate",
-    "admin1_pcode", "place_pcode", "lat", "lon", "location_precision", "perpetrator",
-    "perpetrator_category", "perpetrator_subcategory", "weapon", "killed_total",
-    "killed_children", "killed_women", "injured", "massacre", "victim_categories", "facility",
-    "controlling_force", "controlling_force_categories", "evidence",
+    "date",
+    "date_precision",
+    "time",
+    "place_text",
+    "place_context",
+    "governorate",
+    "admin1_pcode",
+    "place_pcode",
+    "lat",
+    "lon",
+    "location_precision",
+    "perpetrator",
+    "perpetrator_category",
+    "perpetrator_subcategory",
+    "weapon",
+    "killed_total",
+    "killed_children",
+    "killed_women",
+    "injured",
+    "massacre",
+    "victim_categories",
+    "facility",
+    "controlling_force",
+    "controlling_force_categories",
+    "evidence",
 )
 
 TOLL_FIELDS: tuple[str, ...] = (
-    "period", "scope", "party", "governorate", "killed", "children", "women", "count", "evidence",
+    "period",
+    "scope",
+    "party",
+    "governorate",
+    "killed",
+    "children",
+    "women",
+    "count",
+    "evidence",
 )
 
 EVIDENCE_MAX_CHARS = 300
@@ -62,7 +90,9 @@ class Incident:
         out = {name: record[name] for name in INTERCHANGE_FIELDS}
         if provenance:
             out["provenance"] = {
-                "source": self.source_name, "start": self.span_start, "end": self.span_end,
+                "source": self.source_name,
+                "start": self.span_start,
+                "end": self.span_end,
             }
         return out
 

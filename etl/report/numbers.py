@@ -13,14 +13,41 @@ import re
 from dataclasses import dataclass
 
 _UNITS = {
-    "zero": 0, "no": 0, "one": 1, "a": 1, "an": 1, "single": 1, "two": 2, "both": 2,
-    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "zero": 0,
+    "no": 0,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+    "two": 2,
+    "both": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _WORD_NUMBER = (
     r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four"
@@ -166,8 +193,11 @@ _MASSACRE_PHRASE = re.compile(
 def mentions_massacre(text: str) -> bool:
     """Whether the text says this incident was a massacre (not a previous one nearby)."""
     for match in _MASSACRE_PHRASE.finditer(text):
-        if not re.search(r"\b(?:previous|earlier|prior)\b", text[max(0, match.start() - 50):
-                                                                 match.start()], re.I):
+        if not re.search(
+            r"\b(?:previous|earlier|prior)\b",
+            text[max(0, match.start() - 50) : match.start()],
+            re.I,
+        ):
             return True
     return False
 
@@ -224,7 +254,7 @@ def extract_counts(text: str) -> Counts:
     if civilians_among and parse_number(civilians_among.group("n")) is not None:
         # "26 dead bodies (12 fighters and 14 civilians)": only civilians are counted.
         counts.killed_total = parse_number(civilians_among.group("n"))
-        tail = _cut_injury_clause(text[civilians_among.end(): civilians_among.end() + 120])
+        tail = _cut_injury_clause(text[civilians_among.end() : civilians_among.end() + 120])
         counts.killed_children, counts.killed_women = _breakdown(re.split(r"[.;]", tail)[0])
         counts.injured = extract_injured(text)
         return counts
@@ -249,10 +279,11 @@ def extract_counts(text: str) -> Counts:
         tail_start = match.end("who")
         # The breakdown follows the total: "(three children and one woman)", ", including
         # 11 women", "- three children and two women -". Stop before the injured.
-        tail = _cut_injury_clause(text[tail_start: tail_start + 160])
+        tail = _cut_injury_clause(text[tail_start : tail_start + 160])
         extra = re.match(
             rf"\s*(?:,\s*)?and\s+(?P<n>{NUMBER}|an?)\s+(?:\w+\s+)?(?P<who>{_CHILDREN}|{_WOMEN}|man|men)\b",
-            tail, re.I,
+            tail,
+            re.I,
         )
         is_group = _who_is_child(who) or _who_is_woman(who) or who.lower() in {"man", "men"}
         if extra and is_group and extra.group("who").lower() != who.lower():
@@ -310,7 +341,7 @@ def extract_injured(text: str) -> int | None:
             value = parse_number(match.group("n"))
             if value is None:
                 continue
-            following = text[match.start(): match.end() + 12].lower()
+            following = text[match.start() : match.end() + 12].lower()
             if "year-old" in following:
                 continue
             return value

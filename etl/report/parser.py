@@ -24,9 +24,7 @@ MAX_REPORT_CHARS = 1_000_000
 def _sanitize(text: str) -> str:
     # Control characters (NUL, form feeds from PDF tools) carry no words; keep offsets by
     # replacing them one-for-one with spaces.
-    return "".join(
-        ch if ch in "\n\t\r" or ch >= " " else " " for ch in text
-    )
+    return "".join(ch if ch in "\n\t\r" or ch >= " " else " " for ch in text)
 
 
 def parse_report(text: str | bytes, *, source_name: str | None = None) -> ParsedReport:
@@ -36,8 +34,11 @@ def parse_report(text: str | bytes, *, source_name: str | None = None) -> Parsed
         text = text.decode("utf-8", errors="replace")
         warnings.append("input was bytes; decoded as UTF-8 with replacement characters")
     if not isinstance(text, str):
-        return ParsedReport(source_name=source_name, period=None,
-                            warnings=[f"unsupported input type {type(text).__name__}"])
+        return ParsedReport(
+            source_name=source_name,
+            period=None,
+            warnings=[f"unsupported input type {type(text).__name__}"],
+        )
     if len(text) > MAX_REPORT_CHARS:
         warnings.append(f"report truncated to its first {MAX_REPORT_CHARS} characters")
         text = text[:MAX_REPORT_CHARS]
@@ -53,7 +54,11 @@ def parse_report(text: str | bytes, *, source_name: str | None = None) -> Parsed
         result.period = period.label if period else None
         paragraphs = segment(text)
         result.incidents = build_incidents(
-            paragraphs, period, source_name, result.review_items, result.control_observations,
+            paragraphs,
+            period,
+            source_name,
+            result.review_items,
+            result.control_observations,
             warnings,
         )
         result.tolls = extract_tolls(paragraphs, period, warnings)

@@ -171,7 +171,7 @@ class ControlStatement:
 def find_control_statements(text: str) -> list[ControlStatement]:
     found: list[ControlStatement] = []
     for match in CONTROL.finditer(text):
-        if _NOT_PLACE_CONTROL.search(text[max(0, match.start() - 30):match.start()]):
+        if _NOT_PLACE_CONTROL.search(text[max(0, match.start() - 30) : match.start()]):
             continue
         force = match.group("force") or match.group("force2") or match.group("owner") or ""
         force = force.strip().rstrip(",")

@@ -91,8 +91,10 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
         "value": "turkish_forces",
     },
     {
-        "match": [r"Israeli\s+(?:warplanes|forces|army|airstrikes?|attacks?|drones?)",
-                  r"(?:fixed-wing\s+)?Israeli"],
+        "match": [
+            r"Israeli\s+(?:warplanes|forces|army|airstrikes?|attacks?|drones?)",
+            r"(?:fixed-wing\s+)?Israeli",
+        ],
         "value": "israeli_forces",
     },
     {
@@ -118,5 +120,6 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
 
 # Taxonomy aliases too short or too common to scan free prose for; they still resolve
 # when a whole force name ("under the control of X") is looked up.
-UNSCANNABLE_ALIASES = frozenset({"is", "fire", "regime", "russia", "russian", "drowning",
-                                 "drowned", "gos", "saa", "the regime"})
+UNSCANNABLE_ALIASES = frozenset(
+    {"is", "fire", "regime", "russia", "russian", "drowning", "drowned", "gos", "saa", "the regime"}
+)

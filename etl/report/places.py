@@ -21,28 +21,65 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 GOVERNORATES: dict[str, str] = {
-    "Damascus": "SY01", "Aleppo": "SY02", "Rural Damascus": "SY03", "Homs": "SY04",
-    "Hama": "SY05", "Lattakia": "SY06", "Idleb": "SY07", "Al-Hasakeh": "SY08",
-    "Deir-ez-Zor": "SY09", "Ar-Raqqa": "SY10", "Dar'a": "SY11", "As-Sweida": "SY12",
-    "Quneitra": "SY13", "Tartous": "SY14",
+    "Damascus": "SY01",
+    "Aleppo": "SY02",
+    "Rural Damascus": "SY03",
+    "Homs": "SY04",
+    "Hama": "SY05",
+    "Lattakia": "SY06",
+    "Idleb": "SY07",
+    "Al-Hasakeh": "SY08",
+    "Deir-ez-Zor": "SY09",
+    "Ar-Raqqa": "SY10",
+    "Dar'a": "SY11",
+    "As-Sweida": "SY12",
+    "Quneitra": "SY13",
+    "Tartous": "SY14",
 }
 
 # Spellings seen in reports -> OCHA English name. Matching folds case and punctuation.
 _GOVERNORATE_SPELLINGS: dict[str, str] = {
-    "damascus suburbs": "Rural Damascus", "rural damascus": "Rural Damascus",
-    "rif dimashq": "Rural Damascus", "damascus countryside": "Rural Damascus",
-    "eastern ghouta": "Rural Damascus", "western ghouta": "Rural Damascus",
-    "damascus": "Damascus", "aleppo": "Aleppo", "homs": "Homs", "hama": "Hama",
-    "lattakia": "Lattakia", "latakia": "Lattakia", "idlib": "Idleb", "idleb": "Idleb",
-    "hasaka": "Al-Hasakeh", "hasakah": "Al-Hasakeh", "al hasakeh": "Al-Hasakeh",
-    "al hasaka": "Al-Hasakeh", "hasakeh": "Al-Hasakeh",
-    "deir ez zour": "Deir-ez-Zor", "deir ez zor": "Deir-ez-Zor", "deir al zour": "Deir-ez-Zor",
-    "deir ezzor": "Deir-ez-Zor", "deir el zour": "Deir-ez-Zor", "deir al zor": "Deir-ez-Zor",
-    "raqqa": "Ar-Raqqa", "ar raqqa": "Ar-Raqqa", "al raqqa": "Ar-Raqqa", "rakka": "Ar-Raqqa",
-    "daraa": "Dar'a", "dara": "Dar'a", "deraa": "Dar'a", "suwayda": "As-Sweida",
-    "sweida": "As-Sweida", "as sweida": "As-Sweida", "suwaida": "As-Sweida",
-    "al suwayda": "As-Sweida", "quneitra": "Quneitra", "qunaitra": "Quneitra",
-    "tartus": "Tartous", "tartous": "Tartous",
+    "damascus suburbs": "Rural Damascus",
+    "rural damascus": "Rural Damascus",
+    "rif dimashq": "Rural Damascus",
+    "damascus countryside": "Rural Damascus",
+    "eastern ghouta": "Rural Damascus",
+    "western ghouta": "Rural Damascus",
+    "damascus": "Damascus",
+    "aleppo": "Aleppo",
+    "homs": "Homs",
+    "hama": "Hama",
+    "lattakia": "Lattakia",
+    "latakia": "Lattakia",
+    "idlib": "Idleb",
+    "idleb": "Idleb",
+    "hasaka": "Al-Hasakeh",
+    "hasakah": "Al-Hasakeh",
+    "al hasakeh": "Al-Hasakeh",
+    "al hasaka": "Al-Hasakeh",
+    "hasakeh": "Al-Hasakeh",
+    "deir ez zour": "Deir-ez-Zor",
+    "deir ez zor": "Deir-ez-Zor",
+    "deir al zour": "Deir-ez-Zor",
+    "deir ezzor": "Deir-ez-Zor",
+    "deir el zour": "Deir-ez-Zor",
+    "deir al zor": "Deir-ez-Zor",
+    "raqqa": "Ar-Raqqa",
+    "ar raqqa": "Ar-Raqqa",
+    "al raqqa": "Ar-Raqqa",
+    "rakka": "Ar-Raqqa",
+    "daraa": "Dar'a",
+    "dara": "Dar'a",
+    "deraa": "Dar'a",
+    "suwayda": "As-Sweida",
+    "sweida": "As-Sweida",
+    "as sweida": "As-Sweida",
+    "suwaida": "As-Sweida",
+    "al suwayda": "As-Sweida",
+    "quneitra": "Quneitra",
+    "qunaitra": "Quneitra",
+    "tartus": "Tartous",
+    "tartous": "Tartous",
 }
 
 _GOV_WORD = r"(?:[A-Z][\w'’]*(?:[- ](?:[Ee]z|[Aa]l|[Ee]l|[Aa]r|[Aa]s)?-?[A-Z][\w'’]*)?)"
@@ -125,11 +162,51 @@ _CAP = r"[A-Z][\w'’ʿ`]*(?:-[\w'’ʿ`]+)*"
 _NAME = rf"(?<![\w'’-])(?:{_ARTICLE}[- ])?(?:{_CAP})(?:[- ](?:{_ARTICLE}[- ])?(?:{_CAP})){{0,4}}"
 # Capitalised words that start sentences or name things other than places.
 _NOT_NAMES = {
-    "on", "the", "in", "at", "a", "an", "of", "this", "these", "syrian", "regime", "russian",
-    "sdf", "hts", "snhr", "isis", "section", "idps", "idp", "military", "central",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "eastern", "western", "northern", "southern", "national",
+    "on",
+    "the",
+    "in",
+    "at",
+    "a",
+    "an",
+    "of",
+    "this",
+    "these",
+    "syrian",
+    "regime",
+    "russian",
+    "sdf",
+    "hts",
+    "snhr",
+    "isis",
+    "section",
+    "idps",
+    "idp",
+    "military",
+    "central",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "eastern",
+    "western",
+    "northern",
+    "southern",
+    "national",
 }
 
 PLACE_WITH_TYPE = re.compile(rf"(?P<name>{_NAME})\s+(?P<type>{_TYPE_WORDS})\b")
@@ -158,22 +235,55 @@ CANDIDATE_PLACE = re.compile(
     r"|during|after|before|when|while|city|town|village)\b)"
 )
 _COUNTRIES = {
-    "syria", "lebanon", "turkey", "turkiye", "iraq", "jordan", "israel", "russia", "iran",
-    "europe", "libya", "italy", "greece", "germany", "egypt", "sharia",
+    "syria",
+    "lebanon",
+    "turkey",
+    "turkiye",
+    "iraq",
+    "jordan",
+    "israel",
+    "russia",
+    "iran",
+    "europe",
+    "libya",
+    "italy",
+    "greece",
+    "germany",
+    "egypt",
+    "sharia",
 }
-ABROAD = re.compile(r"\b(?:the\s+)?(?P<name>(?:Libyan|Lebanese|Turkish|Greek|Italian|Jordanian"
-                    r"|Iraqi"
-                    r"|Cypriot)\s+coasts?|(?:Mediterranean|Aegean)\s+Sea)\b")
+ABROAD = re.compile(
+    r"\b(?:the\s+)?(?P<name>(?:Libyan|Lebanese|Turkish|Greek|Italian|Jordanian"
+    r"|Iraqi"
+    r"|Cypriot)\s+coasts?|(?:Mediterranean|Aegean)\s+Sea)\b"
+)
 
 _ROLE_BEFORE = [
-    ("origin", re.compile(r"\b(?:from|originally\s+came\s+from|hails\s+from|native\s+of|IDPs\s+from"
-                          r"|displaced\s+from|resident\s+of|home\s+town\s+of|hometown\s+of)"
-                          r"\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)),
-    ("base", re.compile(r"\b(?:stationed|based|positioned|deployed|launched\s+from|fired\s+from"
-                        r"|originating\s+from)\b[^,;]{0,80}$", re.I)),
-    ("destination", re.compile(r"\b(?:travell?ing|heading|way|bound|going|returning|fled|moving)"
-                               r"\s+(?:back\s+)?(?:to|for|towards)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$",
-                               re.I)),
+    (
+        "origin",
+        re.compile(
+            r"\b(?:from|originally\s+came\s+from|hails\s+from|native\s+of|IDPs\s+from"
+            r"|displaced\s+from|resident\s+of|home\s+town\s+of|hometown\s+of)"
+            r"\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$",
+            re.I,
+        ),
+    ),
+    (
+        "base",
+        re.compile(
+            r"\b(?:stationed|based|positioned|deployed|launched\s+from|fired\s+from"
+            r"|originating\s+from)\b[^,;]{0,80}$",
+            re.I,
+        ),
+    ),
+    (
+        "destination",
+        re.compile(
+            r"\b(?:travell?ing|heading|way|bound|going|returning|fled|moving)"
+            r"\s+(?:back\s+)?(?:to|for|towards)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$",
+            re.I,
+        ),
+    ),
     ("arrest", re.compile(r"\b(?:arrested|detained|abducted|kidnapped|born)\b[^.;]{0,60}$", re.I)),
     ("context", re.compile(r"\badministratively\s+(?:a\s+)?part\s+of\s+$|\bknown\s+as\s+$", re.I)),
     ("route", re.compile(r"\bbetween\s+(?:the\s+)?(?:[\w'’-]+\s+){0,2}$", re.I)),
@@ -218,10 +328,13 @@ def _trim_name(name: str) -> str:
 
 
 def _role(text: str, start: int) -> str:
-    before = text[max(0, start - 120):start]
+    before = text[max(0, start - 120) : start]
     # Only the current clause decides the role: stop at the last verb of harm or comma.
-    clause = re.split(r"[;]|\b(?:fired|targeted|targeting|struck|hit|killed|killing|exploded"
-                      r"|detonated|bombed|shelled)\b", before)[-1]
+    clause = re.split(
+        r"[;]|\b(?:fired|targeted|targeting|struck|hit|killed|killing|exploded"
+        r"|detonated|bombed|shelled)\b",
+        before,
+    )[-1]
     for role, pattern in _ROLE_BEFORE:
         if pattern.search(clause):
             return role
@@ -243,21 +356,32 @@ def find_places(text: str) -> list[PlaceMention]:
             return
         if type_word:
             singular = re.sub(r"(?<=[a-z])(?:ies)$", "y", type_word)
-            singular = re.sub(r"(?<=[a-z])s$", "", singular) if singular.lower() not in {
-                "idps camp", "suburbs"} else singular
+            singular = (
+                re.sub(r"(?<=[a-z])s$", "", singular)
+                if singular.lower() not in {"idps camp", "suburbs"}
+                else singular
+            )
             written = f"{name} {singular}"
         else:
             written = name
         taken.append((start, end))
         role = "harm" if abroad else _role(text, start)
-        if type_word and re.fullmatch(_PLURAL_TYPES, type_word) and \
-                re.search(r"\bbetween\s+(?:the\s+)?$", text[max(0, start - 20):start]):
+        if (
+            type_word
+            and re.fullmatch(_PLURAL_TYPES, type_word)
+            and re.search(r"\bbetween\s+(?:the\s+)?$", text[max(0, start - 20) : start])
+        ):
             role = "route"
         found.append(PlaceMention(written, name, type_word, role, start, end, abroad))
 
     for match in ABROAD.finditer(text):
-        add(re.sub(r"coasts$", "coast", match.group("name")), None, match.start("name"),
-            match.end("name"), abroad=True)
+        add(
+            re.sub(r"coasts$", "coast", match.group("name")),
+            None,
+            match.start("name"),
+            match.end("name"),
+            abroad=True,
+        )
     for match in PLACE_WITH_TYPE.finditer(text):
         name = match.group("name")
         offset = match.start("name")
@@ -270,22 +394,46 @@ def find_places(text: str) -> list[PlaceMention]:
     for match in DESERT.finditer(text):
         add(match.group(0).strip(" '‘’"), None, match.start(), match.end())
     for match in BARE_PLACE.finditer(text):
-        if re.search(r"\b(?:Hospital|School|Mosque|Center|Centre|University|Court|Council)$",
-                     match.group("name")):
+        if re.search(
+            r"\b(?:Hospital|School|Mosque|Center|Centre|University|Court|Council)$",
+            match.group("name"),
+        ):
             continue
         add(match.group("name"), None, match.start("name"), match.end("name"))
     ordered = sorted(found, key=lambda m: m.start)
     chained: list[PlaceMention] = []
     for mention in ordered:
         previous = chained[-1] if chained else None
-        if previous is not None and previous.role == "route" and mention.role == "harm" and \
-                re.fullmatch(r"\s+and\s+", text[previous.end:mention.start]):
-            mention = PlaceMention(mention.text, mention.name, mention.type_word, "route",
-                                   mention.start, mention.end, mention.abroad)
-        elif previous is not None and previous.role in {"origin", "base", "destination", "arrest"} \
-                and mention.role == "harm" and _CHAIN_GAP.match(text[previous.end:mention.start]):
-            mention = PlaceMention(mention.text, mention.name, mention.type_word, previous.role,
-                                   mention.start, mention.end, mention.abroad)
+        if (
+            previous is not None
+            and previous.role == "route"
+            and mention.role == "harm"
+            and re.fullmatch(r"\s+and\s+", text[previous.end : mention.start])
+        ):
+            mention = PlaceMention(
+                mention.text,
+                mention.name,
+                mention.type_word,
+                "route",
+                mention.start,
+                mention.end,
+                mention.abroad,
+            )
+        elif (
+            previous is not None
+            and previous.role in {"origin", "base", "destination", "arrest"}
+            and mention.role == "harm"
+            and _CHAIN_GAP.match(text[previous.end : mention.start])
+        ):
+            mention = PlaceMention(
+                mention.text,
+                mention.name,
+                mention.type_word,
+                previous.role,
+                mention.start,
+                mention.end,
+                mention.abroad,
+            )
         chained.append(mention)
     return chained
 
@@ -293,7 +441,7 @@ def find_places(text: str) -> list[PlaceMention]:
 def context_after(text: str, end: int) -> str | None:
     """Admin or direction words written after a place ("in the eastern suburbs of Hama
     governorate"), up to the end of the clause."""
-    tail = text[end:end + 200]
+    tail = text[end : end + 200]
     tail = re.sub(r"^,?\s*which\s+is\s+(?=administratively)", " ", tail)
     stop = re.search(
         r"[;.]|,\s*(?:which|where|resulting|killing|causing|injuring|wounding|with|while|and|as|"
@@ -308,7 +456,8 @@ def context_after(text: str, end: int) -> str | None:
     clause = re.sub(r"^(?:in|at|of)\s+(?:the\s+)?", "", clause)
     if not clause or not re.search(
         r"\b(?:suburbs|rural|governorate|near|outskirts|east|west|north|south|Ghouta|district"
-        r"|city|town|village|countryside|region|area|[A-Z]\w+)\b", clause
+        r"|city|town|village|countryside|region|area|[A-Z]\w+)\b",
+        clause,
     ):
         return None
     return clause[:200]
@@ -316,6 +465,7 @@ def context_after(text: str, end: int) -> str | None:
 
 # ---------------------------------------------------------------------------------------------
 # Gazetteer
+
 
 @dataclass(frozen=True)
 class PlaceResolution:
@@ -337,12 +487,15 @@ def gazetteer_place_candidates(text: str) -> list[PlaceMention]:
         if not name or not _valid_name(name) or name.lower() in _COUNTRIES:
             continue
         resolution = resolve_place(name, None)
-        if resolution.resolved and resolution.score >= 0.9 and resolution.location_precision in {
-            "community", "neighbourhood", "camp"
-        }:
+        if (
+            resolution.resolved
+            and resolution.score >= 0.9
+            and resolution.location_precision in {"community", "neighbourhood", "camp"}
+        ):
             start = match.start("name") + len(match.group("name")) - len(name)
-            found.append(PlaceMention(name, name, None, _role(text, start), start,
-                                      match.end("name")))
+            found.append(
+                PlaceMention(name, name, None, _role(text, start), start, match.end("name"))
+            )
     return found
 
 

@@ -21,10 +21,32 @@ _NOISE = re.compile(
     r"|</?u>|\*\*"
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"
 )
-_TERMINAL = tuple(".:!?;\"”’)")
+_TERMINAL = tuple('.:!?;"”’)')
 _ABBREVIATIONS = {
-    "mr", "ms", "mrs", "dr", "st", "no", "nos", "vs", "etc", "e.g", "i.e", "p.m", "a.m", "u.s",
-    "u.n", "jr", "sr", "gen", "col", "lt", "capt", "sgt", "prof", "approx",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "st",
+    "no",
+    "nos",
+    "vs",
+    "etc",
+    "e.g",
+    "i.e",
+    "p.m",
+    "a.m",
+    "u.s",
+    "u.n",
+    "jr",
+    "sr",
+    "gen",
+    "col",
+    "lt",
+    "capt",
+    "sgt",
+    "prof",
+    "approx",
 }
 _SENTENCE_END = re.compile(r"[.!?](?:[\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9\-•➤])")
 
@@ -159,7 +181,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _SENTENCE_END.finditer(text):
         cut = match.start() + 1
-        word = re.search(r"([\w.]+)$", text[start:cut - 1])
+        word = re.search(r"([\w.]+)$", text[start : cut - 1])
         token = word.group(1).lower() if word else ""
         if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             continue

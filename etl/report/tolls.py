@@ -25,9 +25,10 @@ from etl.report.parties import AMBIGUOUS, UNKNOWN_CODES, category_of, find_parti
 from etl.report.segment import Paragraph, Sentence
 
 _SCOPE_WORDS: list[tuple[str, re.Pattern[str]]] = [
-    ("facility_attacks", re.compile(
-        r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I
-    )),
+    (
+        "facility_attacks",
+        re.compile(r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I),
+    ),
     ("massacres", re.compile(r"\bmassacres?\b", re.I)),
     ("torture", re.compile(r"\btorture\b", re.I)),
     ("civil_defense", re.compile(r"\bcivil\s+defen[cs]e\b", re.I)),
@@ -127,8 +128,9 @@ def extract_tolls(
         if len(text) > 30_000:
             continue
         if len(text) <= 140 and not text.endswith(".") and not _LIST_LINE.match(text):
-            section_scope = _scope(text, section_scope if "death toll" not in text.lower()
-                                   else "civilians")
+            section_scope = _scope(
+                text, section_scope if "death toll" not in text.lower() else "civilians"
+            )
             if re.search(r"civilian", text, re.I):
                 section_scope = "civilians"
             continue
@@ -146,14 +148,28 @@ def _sentence_tolls(
     found: list[Toll] = []
 
     def add(scope: str, party: str, **values: int | None) -> None:
-        found.append(Toll(period=label, scope=scope, party=party, evidence=_evidence(text),
-                          span_start=sentence.start, span_end=sentence.end, **values))  # type: ignore[arg-type]
+        found.append(
+            Toll(
+                period=label,
+                scope=scope,
+                party=party,
+                evidence=_evidence(text),
+                span_start=sentence.start,
+                span_end=sentence.end,
+                **values,
+            )
+        )  # type: ignore[arg-type]
 
     zero = _ZERO.search(text)
     if zero:
         who = (zero.group("who") or zero.group("who2") or "").lower()
-        scope = "medical" if who.startswith("medical") else "media" if who.startswith("media") \
+        scope = (
+            "medical"
+            if who.startswith("medical")
+            else "media"
+            if who.startswith("media")
             else "civil_defense"
+        )
         add(scope, "all", killed=0)
         return found
 
@@ -169,8 +185,11 @@ def _sentence_tolls(
             if scope in {"massacres", "facility_attacks"} or re.search(
                 r"^\s*\S+\s+(?:attacks?|massacres?)\b", rest, re.I
             ):
-                add(scope if scope in {"massacres", "facility_attacks"} else section_scope,
-                    party, count=value)
+                add(
+                    scope if scope in {"massacres", "facility_attacks"} else section_scope,
+                    party,
+                    count=value,
+                )
             else:
                 add(scope, party, killed=value, children=children, women=women)
             return found
@@ -178,7 +197,7 @@ def _sentence_tolls(
     documented = _DOCUMENTED.search(text)
     if documented and parse_number(documented.group("n")) is not None:
         value = parse_number(documented.group("n"))
-        after = text[documented.end():]
+        after = text[documented.end() :]
         hands = _HANDS_OF.search(after)
         party = _party_code(hands.group("who")) if hands else None
         scope = _scope(text[: documented.end() + 60], section_scope)
@@ -190,8 +209,11 @@ def _sentence_tolls(
         what = count.group("what").lower()
         scope = "massacres" if what.startswith("massacre") else "facility_attacks"
         running_year = re.search(r"\bsince\s+the\s+(?:beginning|start)\s+of\s+(\d{4})", text)
-        toll_period = running_year.group(1) if running_year and \
-            text.find(running_year.group(0)) < count.end() + 30 else label
+        toll_period = (
+            running_year.group(1)
+            if running_year and text.find(running_year.group(0)) < count.end() + 30
+            else label
+        )
         add(scope, "all", count=parse_number(count.group("n")))
         found[-1].period = toll_period
 
@@ -200,11 +222,20 @@ def _sentence_tolls(
         year = running.group("year") or (str(period.year) if period else label[:4])
         scope = _scope(text, section_scope)
         party = "landmine_unknown" if re.search(r"\blandmines?\b", text, re.I) else "all"
-        children, women = _breakdown(text[running.end():])
-        found.append(Toll(period=year, scope=scope if scope != "massacres" else "civilians",
-                          party=party, killed=parse_number(running.group("n")),
-                          children=children, women=None, evidence=_evidence(text),
-                          span_start=sentence.start, span_end=sentence.end))
+        children, women = _breakdown(text[running.end() :])
+        found.append(
+            Toll(
+                period=year,
+                scope=scope if scope != "massacres" else "civilians",
+                party=party,
+                killed=parse_number(running.group("n")),
+                children=children,
+                women=None,
+                evidence=_evidence(text),
+                span_start=sentence.start,
+                span_end=sentence.end,
+            )
+        )
     return found
 
 

@@ -179,9 +179,15 @@ def test_other_organisations_phrasing() -> None:
     )
     first, second = parse_report(text).incidents
     assert (first.date, first.place_text, first.governorate) == (
-        "2019-06-14", "Tell Warda village", "Idleb")
+        "2019-06-14",
+        "Tell Warda village",
+        "Idleb",
+    )
     assert (first.perpetrator_category, first.weapon, first.killed_children) == (
-        "syrian_regime", "airstrike", 3)
+        "syrian_regime",
+        "airstrike",
+        3,
+    )
     assert first.massacre is True
     assert second.perpetrator_category == "international_coalition"
     assert second.governorate == "Deir-ez-Zor"
