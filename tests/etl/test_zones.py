@@ -216,3 +216,72 @@ def test_build_reproduces_the_bundled_files(tmp_path: Path) -> None:
         bundled = next(f for f in bundled_zone_files() if f.name == path.name)
         assert features > 5
         assert gzip.decompress(path.read_bytes()) == gzip.decompress(bundled.read_bytes())
+
+
+# --- The CLI commits for real: a database of its own ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_url(make_database: Any) -> str:
+    from db.engine import make_engine, make_session_factory, transaction
+    from db.migrate import upgrade
+    from db.parties import load_party_taxonomy
+    from db.reference import sync_parties
+
+    url = str(make_database())
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(make_session_factory(engine)) as session:
+        sync_parties(session, load_party_taxonomy())
+    engine.dispose()
+    return url
+
+
+def _cli_zone_count(url: str) -> int:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(select(func.count()).select_from(ControlZone)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_cli_import_refuses_a_bad_file_and_writes_nothing(cli_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+
+    env = {"DATABASE_URL": cli_url}
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(
+        json.dumps(collection(feature(), feature(square(37, 35), valid_to="2019-13-01"))),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["zones", "import", str(bad)], env=env)
+    assert result.exit_code == 1
+    assert "feature 1: error: valid_to '2019-13-01' is not a valid date" in result.output
+    assert _cli_zone_count(cli_url) == 0
+
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps(collection(feature(parties="HTS; SNA"))), encoding="utf-8")
+    result = CliRunner().invoke(main, ["zones", "import", str(good)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 zones imported" in result.output
+    result = CliRunner().invoke(main, ["zones", "at", "36.05", "35.05", "2020-02-01"], env=env)
+    assert result.exit_code == 0, result.output
+    assert {p["code"] for p in json.loads(result.output)["parties"]} == {
+        "hts",
+        "armed_opposition_sna",
+    }
+    result = CliRunner().invoke(main, ["zones", "at", "40", "35", "2020-02-01"], env=env)
+    assert result.exit_code == 1
+
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["zones", "load"], env=env)
+        assert result.exit_code == 0, result.output
+    assert "unchanged" in result.output
+    bundled = sum(
+        len(json.loads(gzip.decompress(p.read_bytes()))["features"]) for p in bundled_zone_files()
+    )
+    assert _cli_zone_count(cli_url) == bundled + 1
