@@ -104,9 +104,8 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
             continue
         result = resolver.resolve(name, context)
         answer: dict[str, Any] = {"id": request.get("id")}
-        full = result.to_dict()
         for key in JSONL_FIELDS:
-            answer[key] = full[key]
+            answer[key] = getattr(result, key)
         stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
     stdout.flush()
     return bad

@@ -51,8 +51,14 @@ def make_queries(n: int, seed: int) -> list[dict[str, object]]:
         else:
             name = respell(place.name, rng)
         kind = rng.choice(("", " village", " town", ""))
-        context = f"{rng.choice(('eastern', 'western', 'northern', 'southern'))} rural " \
-                  f"{unit.name if unit else ''} governorate"
+        if rng.random() < 0.5:
+            # Report style: a direction and the governorate.
+            context = f"{rng.choice(('eastern', 'western', 'northern', 'southern'))} rural " \
+                      f"{unit.name if unit else ''} governorate"
+        else:
+            # Event-dataset style: governorate, district, sub-district names.
+            codes = (place.adm1, place.adm2, place.adm3)
+            context = ", ".join(gazetteer.admins[c].name for c in codes if c in gazetteer.admins)
         key = (name + kind, context)
         if key in seen:
             continue

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
@@ -228,7 +228,7 @@ def sanitize_kind_words(parts: NameParts) -> NameParts:
     if not kept:
         # A name made only of type words ("Military Academy" minus nothing) keeps them.
         kept = list(parts.tokens)
-    return replace(parts, tokens=tuple(kept), kind_hint=hint)
+    return NameParts(tuple(kept), hint, parts.script)
 
 
 def sanitize_articles(parts: NameParts) -> NameParts:
@@ -245,7 +245,7 @@ def sanitize_articles(parts: NameParts) -> NameParts:
             out.append(token)
     if not out:
         return parts
-    return replace(parts, tokens=tuple(out))
+    return NameParts(tuple(out), parts.kind_hint, parts.script)
 
 
 def sanitize_word_families(parts: NameParts) -> NameParts:
@@ -256,8 +256,8 @@ def sanitize_word_families(parts: NameParts) -> NameParts:
     words = [t for t in tokens if t not in QUALIFIERS]
     qualifiers = sorted(QUALIFIERS[t] for t in tokens if t in QUALIFIERS)
     if not words:
-        return replace(parts, tokens=tuple(qualifiers))
-    return replace(parts, tokens=tuple(words + qualifiers))
+        return NameParts(tuple(qualifiers), parts.kind_hint, parts.script)
+    return NameParts(tuple(words + qualifiers), parts.kind_hint, parts.script)
 
 
 _ENDINGS = (
@@ -280,14 +280,15 @@ def sanitize_endings(parts: NameParts) -> NameParts:
                         token = token[: -len(ending)] + canon
                     break
         out.append(token)
-    return replace(parts, tokens=tuple(out))
+    return NameParts(tuple(out), parts.kind_hint, parts.script)
 
 
 def sanitize_repeated_vowels(parts: NameParts) -> NameParts:
     """Collapse doubled vowels ("Daraa"/"Dara", "Maarat"/"Marat"); they mostly mark an ayn."""
     if parts.script != "latin":
         return parts
-    return replace(parts, tokens=tuple(_collapse_vowels(t) for t in parts.tokens))
+    tokens = tuple(_collapse_vowels(t) for t in parts.tokens)
+    return NameParts(tokens, parts.kind_hint, parts.script)
 
 
 LATIN_CHAIN: tuple[Sanitizer, ...] = (
@@ -352,14 +353,15 @@ def _sanitize_arabic_kind_words(parts: NameParts) -> NameParts:
             hint = kind
     if not kept:
         kept = list(parts.tokens)
-    return replace(parts, tokens=tuple(kept), kind_hint=hint)
+    return NameParts(tuple(kept), hint, parts.script)
 
 
 def sanitize_arabic_article(parts: NameParts) -> NameParts:
     """Drop the article ال from Arabic words."""
     if parts.script != "arabic":
         return parts
-    return replace(parts, tokens=tuple(_strip_arabic_article(t) for t in parts.tokens))
+    tokens = tuple(_strip_arabic_article(t) for t in parts.tokens)
+    return NameParts(tokens, parts.kind_hint, parts.script)
 
 
 ARABIC_CHAIN: tuple[Sanitizer, ...] = (sanitize_kind_words, sanitize_arabic_article)

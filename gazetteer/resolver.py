@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
@@ -114,7 +114,7 @@ class Candidate:
     kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f: getattr(self, f) for f in _CANDIDATE_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -141,9 +141,14 @@ class Resolution:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        # Hand-rolled: dataclasses.asdict deep-copies and was a third of --jsonl time.
+        out = {f: getattr(self, f) for f in _RESOLUTION_FIELDS}
         out["candidates"] = [c.to_dict() for c in self.candidates]
         return out
+
+
+_CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))
+_RESOLUTION_FIELDS = tuple(f.name for f in fields(Resolution))
 
 
 # --------------------------------------------------------------------------- context
