@@ -19,6 +19,7 @@ Rules (user-facing; the README repeats them):
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -26,8 +27,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.tiles import LAYERS, Tile, compress_tile, layer_cache_key, render_tile
+from db.queries import IncidentFilter
 from db.versions import current as current_versions
 
 VERSION_CHECK_SECONDS = 1.0
@@ -36,6 +40,7 @@ CACHE_MAX_ENTRIES = 20_000
 TILE_CACHE_CONTROL = "public, max-age=60"
 # Bumped when the tile SQL changes, so clients drop tiles made by an older server.
 TILE_FORMAT = "athar-mvt-1"
+GZIP_ETAG_SUFFIX = "-gzip"
 
 
 class VersionWatch:
@@ -167,3 +172,53 @@ class TileCache:
     @property
     def bytes(self) -> int:
         return self._bytes
+
+
+@dataclass(frozen=True)
+class TileAnswer:
+    """A tile ready to send: its bytes (raw and gzip, empty if no feature) and ETag."""
+
+    etag: str
+    tile: CachedTile | None  # None when only the ETag was needed (304)
+    cache_hit: bool
+
+
+class TileService:
+    """Renders tiles through the LRU, keyed so a filter or a data write never mixes tiles."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+        *,
+        cache: TileCache | None = None,
+        watch: VersionWatch | None = None,
+    ) -> None:
+        self.engine = engine
+        self.cache = cache if cache is not None else TileCache()
+        self.watch = watch if watch is not None else VersionWatch(sessions)
+        self.watch.on_change(self.cache.clear)
+
+    def answer(
+        self,
+        layer: str,
+        tile: Tile,
+        incident_filter: IncidentFilter,
+        day: dt.date | None,
+        if_none_match: str | None = None,
+    ) -> TileAnswer:
+        spec = LAYERS[layer]
+        filter_key = layer_cache_key(spec, incident_filter, day)
+        versions = versions_of(self.watch.current(), spec.reads)
+        etag = tile_etag(layer, tile.path, filter_key, versions)
+        if etag_matches(if_none_match, (etag, f"{etag}{GZIP_ETAG_SUFFIX}")):
+            return TileAnswer(etag, None, cache_hit=True)
+        key: CacheKey = (layer, tile.path, filter_key, versions)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return TileAnswer(etag, cached, cache_hit=True)
+        with self.engine.connect() as connection:
+            raw = render_tile(connection, layer, tile, incident_filter, day)
+        rendered = CachedTile(raw, compress_tile(raw) if raw else b"")
+        self.cache.put(key, rendered)
+        return TileAnswer(etag, rendered, cache_hit=False)

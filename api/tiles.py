@@ -346,16 +346,15 @@ def _search_envelope(tile: Tile) -> ColumnElement[Any]:
     )
     # A margin a little wider than the buffer absorbs rounding between the two projections.
     margin = bindparam("tile_margin", 2 * TILE_BUFFER / TILE_EXTENT, type_=Float)
-    return func.ST_Transform(
-        func.ST_TileEnvelope(
-            bindparam("tile_z", tile.z, type_=Integer),
-            bindparam("tile_x", tile.x, type_=Integer),
-            bindparam("tile_y", tile.y, type_=Integer),
-            world,
-            margin,
-        ),
-        LON_LAT,
+    widened = func.ST_TileEnvelope(
+        bindparam("tile_z", tile.z, type_=Integer),
+        bindparam("tile_x", tile.x, type_=Integer),
+        bindparam("tile_y", tile.y, type_=Integer),
+        world,
+        margin,
     )
+    # At the world's edge the margin would cross the antimeridian and wrap around in 4326.
+    return func.ST_Transform(func.ST_ClipByBox2D(widened, world), LON_LAT)
 
 
 def _mvt_geom(geom_3857: ColumnElement[Any], tile: Tile) -> ColumnElement[Any]:
@@ -476,9 +475,12 @@ _HAZARD_SQL = text(
                ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(h.geom, box.search), 3857),
                             ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
                             :extent, :buffer, true) AS geom
-          FROM (SELECT ST_Transform(ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
-                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
-                           :tile_margin), 4326) AS search) box
+          FROM (SELECT ST_Transform(ST_ClipByBox2D(
+                           ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
+                               ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
+                               :tile_margin),
+                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857)),
+                       4326) AS search) box
           JOIN hazard_areas h ON h.geom && box.search
          ORDER BY h.id
     ) t
@@ -493,9 +495,12 @@ _ADMIN_SQL = text(
                ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(a.geom, box.search), 3857),
                             ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
                             :extent, :buffer, true) AS geom
-          FROM (SELECT ST_Transform(ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
-                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
-                           :tile_margin), 4326) AS search) box
+          FROM (SELECT ST_Transform(ST_ClipByBox2D(
+                           ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
+                               ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
+                               :tile_margin),
+                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857)),
+                       4326) AS search) box
           JOIN admin_units a ON a.geom && box.search
          WHERE a.level = :level
          ORDER BY a.pcode
