@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from db.audit import record as audit
 from db.control import refresh_incident_control
 from db.models import (
     AdminUnit,
@@ -35,9 +36,11 @@ from db.models import (
     ReportToll,
     ReviewItem,
     SourceDocument,
+    Victim,
 )
 from db.versions import bump
 from db.vocab import FACILITIES, LOCATION_PRECISIONS, VICTIM_CATEGORIES, WEAPONS
+from etl.redact import redact_names
 from etl.report import ParsedReport, parse_report
 from gazetteer.normalize import strict_key
 
@@ -264,9 +267,29 @@ def _incident_values(
         ],
         "facility": _known(record.get("facility"), FACILITIES, "facility", warnings),
         "controlling_force_text": record.get("controlling_force"),
-        "evidence": (record.get("evidence") or None),
+        # People's names leave the sentence here; store_incidents files them apart.
+        "evidence": redact_names(record.get("evidence")).text or None,
         "status": "published",
     }
+
+
+def _store_victim_names(
+    session: Session, incident_id: int, span_id: int, names: tuple[str, ...]
+) -> None:
+    """Names found in the evidence go to restricted.victims, replacing the previous parse's."""
+    session.execute(
+        delete(Victim).where(
+            Victim.incident_id == incident_id, Victim.provenance_span_id == span_id
+        )
+    )
+    if names:
+        session.execute(
+            insert(Victim),
+            [
+                {"incident_id": incident_id, "name": name, "provenance_span_id": span_id}
+                for name in dict.fromkeys(names)
+            ],
+        )
 
 
 def store_incidents(
@@ -298,7 +321,8 @@ def store_incidents(
         seen[base] += 1
         fingerprint = incident_fingerprint(document.source_key, record, seen[base] - 1)
         previous = existing.get(fingerprint)
-        quote = (record.get("evidence") or "")[:1000] or None
+        redaction = redact_names(record.get("evidence"))
+        quote = redaction.text[:1000] or None
         if previous is not None:
             session.execute(
                 update(ProvenanceSpan)
@@ -338,6 +362,7 @@ def store_incidents(
         else:
             summary.updated += 1
         kept.append((incident_id, start, end))
+        _store_victim_names(session, incident_id, span_id, redaction.names)
         session.execute(
             delete(IncidentReportedControl).where(
                 IncidentReportedControl.incident_id == incident_id
@@ -528,6 +553,7 @@ def ingest_report(
     url: str | None = None,
     published_on: dt.date | None = None,
     force: bool = False,
+    actor: str = "cli",
 ) -> IngestSummary:
     """Parse and store one report inside the caller's transaction; never commits."""
     summary = IngestSummary(source_key=source_key)
@@ -569,4 +595,18 @@ def ingest_report(
     # Join each incident to the control zone (or nearby observation) of its date.
     refresh_incident_control(session, [incident_id for incident_id, _, _ in spans])
     bump(session, "incidents")
+    audit(
+        session,
+        actor=actor,
+        action="ingest",
+        entity="source_document",
+        entity_id=document.id,
+        details={
+            "source_key": source_key,
+            "stored": summary.stored,
+            "updated": summary.updated,
+            "retracted": summary.retracted,
+            "review": summary.review,
+        },
+    )
     return summary

@@ -19,6 +19,7 @@ from db.models import (
     ProvenanceSpan,
     ReportToll,
     SourceDocument,
+    Victim,
 )
 from etl.loaders import report as report_loader
 from etl.loaders.report import ingest_report
@@ -66,6 +67,11 @@ def test_ingest_stores_incidents_with_provenance(session: Session, report_text: 
         assert span is not None and span.document_id == document.id
         quoted = report_text[span.start_offset : span.end_offset]
         assert incident.evidence and quoted.startswith(incident.evidence[:40])
+
+    assert landmine.evidence and "Yaman" not in landmine.evidence
+    assert "[name withheld]" in landmine.evidence
+    victims = session.scalars(select(Victim.name).where(Victim.incident_id == landmine.id))
+    assert list(victims) == ["Yaman Odai al Harbi"]
 
     reported = set(
         session.scalars(
