@@ -109,6 +109,10 @@ def add_incident(
 
 @pytest.fixture
 def dataset(db_session: Session) -> dict[str, Any]:
+    return build_dataset(db_session)
+
+
+def build_dataset(db_session: Session) -> dict[str, Any]:
     """Twelve incidents with distinct dates, places and attributes, one control zone."""
     add_admin_units(db_session)
     document = add_document(db_session)
