@@ -101,5 +101,33 @@ def parse_command(
     sys.stdout.flush()
 
 
+@etl_group.command("import-file")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "geojson", "acled"]),
+    default=None,
+    help="File format (default: from the extension; .csv is the athar CSV layout).",
+)
+def import_file_command(path: Path, file_format: str | None) -> None:
+    """Read PATH (CSV, GeoJSON or ACLED export) and print interchange records as JSON.
+
+    Bad rows are skipped and listed on stderr with their line (or feature) number; the exit
+    status is 1 when any row was skipped.
+    """
+    from etl.importers import import_acled, import_csv, import_geojson
+
+    text = _read_report(path)
+    chosen = file_format or ("geojson" if path.suffix.lower() in {".geojson", ".json"} else "csv")
+    importer = {"csv": import_csv, "geojson": import_geojson, "acled": import_acled}[chosen]
+    result = importer(text)
+    for problem in result.problems:
+        click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+    _dump(result.records)
+    if result.problems:
+        sys.exit(1)
+
+
 def register(main: click.Group) -> None:
     main.add_command(etl_group)

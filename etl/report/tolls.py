@@ -147,18 +147,28 @@ def _sentence_tolls(
     text = sentence.text
     found: list[Toll] = []
 
-    def add(scope: str, party: str, **values: int | None) -> None:
+    def add(
+        scope: str,
+        party: str,
+        killed: int | None = None,
+        children: int | None = None,
+        women: int | None = None,
+        count: int | None = None,
+    ) -> None:
         found.append(
             Toll(
                 period=label,
                 scope=scope,
                 party=party,
+                killed=killed,
+                children=children,
+                women=women,
+                count=count,
                 evidence=_evidence(text),
                 span_start=sentence.start,
                 span_end=sentence.end,
-                **values,
             )
-        )  # type: ignore[arg-type]
+        )
 
     zero = _ZERO.search(text)
     if zero:

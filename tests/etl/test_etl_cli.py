@@ -76,3 +76,17 @@ def test_empty_file_gives_empty_array(tmp_path: Path) -> None:
     code, out, _ = _run(str(empty))
     assert code == 0
     assert json.loads(out) == []
+
+
+def test_import_file_reports_bad_rows(tmp_path: Path) -> None:
+    data = tmp_path / "incidents.csv"
+    data.write_text(
+        "date,place_text,governorate,killed_total\n"
+        "2019-04-02,Tell Jadid village,Idlib,2\n"
+        "not-a-date,Other village,Hama,1\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["etl", "import-file", str(data)])
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)) == 1
+    assert "incidents.csv:3:" in result.stderr
