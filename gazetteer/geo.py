@@ -12,6 +12,11 @@ DIRECTION_BEARINGS: dict[str, float] = {
     "east": 90.0, "eastern": 90.0, "southeast": 135.0, "southeastern": 135.0,
     "south": 180.0, "southern": 180.0, "southwest": 225.0, "southwestern": 225.0,
     "west": 270.0, "western": 270.0, "northwest": 315.0, "northwestern": 315.0,
+    # Arabic, folded (taa marbuta as haa): north/south/east/west and their adjectives.
+    "شمال": 0.0, "الشمالي": 0.0, "الشماليه": 0.0, "شمالي": 0.0,
+    "شرق": 90.0, "الشرقي": 90.0, "الشرقيه": 90.0, "شرقي": 90.0,
+    "جنوب": 180.0, "الجنوبي": 180.0, "الجنوبيه": 180.0, "جنوبي": 180.0,
+    "غرب": 270.0, "الغربي": 270.0, "الغربيه": 270.0, "غربي": 270.0,
 }
 
 

@@ -97,6 +97,15 @@ _DROPPABLE_QUALIFIERS = frozenset(
     {"east", "west", "north", "south", "upper", "lower", "middle", "big", "little", "new",
      "old", "balad"}
 )
+# Arabic context words, in folded form (see normalize.fold_arabic).
+_ARABIC_ANCHOR_LEADS = frozenset({"مدينه", "بلده", "قريه", "مخيم", "حي", "قرب", "بالقرب",
+                                  "مزرعه", "بلدات", "قري"})
+_ARABIC_ADMIN_LEADS = frozenset({"محافظه", "ريف", "منطقه", "ناحيه", "بريف", "محافظات"})
+_ARABIC_CONTEXT_WORDS = _ARABIC_ANCHOR_LEADS | _ARABIC_ADMIN_LEADS | frozenset(
+    {"في", "من", "الى", "الي", "على", "علي", "بين", "و", "عن", "شمال", "جنوب", "شرق", "غرب",
+     "الشمالي", "الجنوبي", "الشرقي", "الغربي", "الشماليه", "الجنوبيه", "الشرقيه", "الغربيه",
+     "شمالي", "جنوبي", "شرقي", "غربي", "مدينه", "الواقعه", "التابعه", "حيث"}
+)
 _ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
 
 
@@ -402,8 +411,9 @@ class Resolver:
             if hint in ADMIN_HINT_LEVEL:
                 score += 0.08 if ADMIN_HINT_LEVEL[hint] == admin.level else 0.02
             else:
-                # A bare name that is also a town ("Ariha") means the town.
-                score -= 0.06
+                # A bare name that is also a town ("Ariha") means the town, and a merely
+                # similar spelling of a unit's name is no evidence for the unit.
+                score -= 0.06 if hit.how == "exact" else 0.2
         else:
             place = self.index.place(hit.target)
             lat, lon = place.lat, place.lon
@@ -759,6 +769,8 @@ def _kind_adjustment(place: Place, hint: str | None) -> float:
 
 def _span_ok(span: list[str]) -> bool:
     first, last = span[0], span[-1]
+    if first in _ARABIC_CONTEXT_WORDS or last in _ARABIC_CONTEXT_WORDS:
+        return False
     for inner in span[1:-1]:
         if (inner in _STOPWORDS or inner in KIND_WORDS) and inner not in _ARTICLE_TOKENS:
             return False
@@ -793,6 +805,11 @@ def _role(tokens: list[str], start: int, end: int) -> str:
     before = tokens[start - 1] if start > 0 else ""
     if before in _ADMIN_LEAD_WORDS or (before == "of" and start > 1
                                        and tokens[start - 2] in _ADMIN_LEAD_WORDS):
+        return "admin"
+    # Arabic puts the type word first: "مدينة إدلب" (Idlib city), "ريف إدلب" (rural Idlib).
+    if before in _ARABIC_ANCHOR_LEADS:
+        return "anchor"
+    if before in _ARABIC_ADMIN_LEADS:
         return "admin"
     return "both"
 
