@@ -193,7 +193,7 @@ INCIDENT_FIELDS: dict[str, str] = {
 HAZARD_FIELDS: dict[str, str] = {
     "id": "Hazard area id (also the feature id).",
     "hazard_code": "IMSMA-like hazard code.",
-    "name": "Name of the hazard area.",
+    "hazard_name": "Name of the hazard area.",
     "hazard_type": "suspected or confirmed.",
     "status": "active, in_progress, closed or cancelled.",
     "contamination": "Comma-separated contamination types (mine, erw, ...).",
@@ -463,7 +463,7 @@ def _incident_grid_statement(
 _HAZARD_SQL = text(
     """
     SELECT ST_AsMVT(t, :layer_name, :extent, 'geom', 'fid') FROM (
-        SELECT h.id AS fid, h.id, h.hazard_code, h.name, h.hazard_type, h.status,
+        SELECT h.id AS fid, h.id, h.hazard_code, h.name AS hazard_name, h.hazard_type, h.status,
                array_to_string(h.contamination, ',') AS contamination,
                array_to_string(h.device_types, ',') AS device_types,
                h.area_m2,
