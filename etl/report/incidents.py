@@ -105,6 +105,7 @@ _WEAPON_UNKNOWN_SUBCATEGORY = {
     "car_bomb": "bombing_unknown",
     "gunfire": "gunfire_unknown",
 }
+_BROAD_TYPES = frozenset({"region", "regions"})
 _ANY_CONTROL = re.compile(
     r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
 )
@@ -308,9 +309,11 @@ def _pick_place(
                 ):
                     return mention, text
     for text in ordered:
-        for mention in find_places(text):
-            if mention.role == "harm":
-                return mention, text
+        harm = [m for m in find_places(text) if m.role == "harm"]
+        # "the Idlib region" names an area; a village or crossing in the same text is the place.
+        specific = [m for m in harm if (m.type_word or "").lower() not in _BROAD_TYPES]
+        if specific or harm:
+            return (specific or harm)[0], text
     for text in ordered[:2]:
         for mention in gazetteer_place_candidates(text):
             if mention.role == "harm":
@@ -654,6 +657,12 @@ def _fill_place(
     if mention.abroad:
         incident.location_precision = "country"
         return
+    if stated is None:
+        # One governorate named anywhere in the sentence ("attacks in the Idlib region ...
+        # near Bab al Hawa border crossing") locates a place the sentence leaves bare.
+        named = {g.name for g in find_governorates(text)}
+        if len(named) == 1:
+            stated = named.pop()
     if stated is None and context:
         # "Mazra'at al Fa'loul, to the east of Jarjanaz town": the town's governorate.
         for inner in find_places(context):

@@ -99,7 +99,7 @@ GOVERNORATE_EXPR = re.compile(
     rf"|\b(?:rural|suburbs\s+of|countryside\s+of|outskirts\s+of)\s+(?:the\s+)?(?P<rural>{_GOV_WORD})"
     r"(?!\s+(?:city|town|village))"
     rf"|\b(?P<city>{_GOV_WORD})\s+city\b"
-    rf"|\b(?P<countryside>{_GOV_SPELLING})\s+(?:countryside|suburbs)\b"
+    rf"|\b(?P<countryside>{_GOV_SPELLING})\s+(?:countryside|suburbs|region)\b"
     rf"|\b{_DIRECTION}(?P<direction>{_GOV_SPELLING})\b(?!\s+(?:city|town|village))"
     rf"|\((?P<parenthesised>{_GOV_SPELLING})\)"
     rf"|,\s+(?P<comma>{_GOV_SPELLING})(?=\s*[,.;)]|$)"
@@ -151,7 +151,7 @@ def find_governorates(text: str) -> list[GovernorateMention]:
 _TYPE_WORDS = (
     r"(?:village|town|city|IDPs?\s+[Cc]amp|[Cc]amp|neighbou?rhood|area|district|sub-?district"
     r"|county|region|[Pp]rison|[Bb]order\s+[Cc]rossing|[Cc]rossing|[Aa]irbase|[Aa]irport"
-    r"|[Ss]quare|valley|plain|farms?|suburbs(?!\s+governorate))"
+    r"|[Ss]quare|valley|plain|farms?|Academy|suburbs(?!\s+governorate))"
 )
 _PLURAL_TYPES = r"(?:villages|towns|cities|camps|neighbou?rhoods|areas)"
 _ARTICLE = (
@@ -181,7 +181,6 @@ _NOT_NAMES = {
     "section",
     "idps",
     "idp",
-    "military",
     "central",
     "january",
     "february",
