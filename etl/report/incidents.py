@@ -435,8 +435,10 @@ def build_incidents(
             if isinstance(incident, str):
                 review.append(_review(incident, anchor.sentence))
                 continue
-            incidents.append(incident)
-            sections[id(incident)] = section_number
+            parts = [] if anchor.secondary else _split_by_place(incident, anchor, following)
+            for part in parts or [incident]:
+                incidents.append(part)
+                sections[id(part)] = section_number
             if not anchor.secondary:
                 primary = incident
         previous_text = ""
@@ -444,6 +446,68 @@ def build_incidents(
     if len(merged) < len(incidents):
         warnings.append(f"merged {len(incidents) - len(merged)} repeated incident(s)")
     return merged
+
+
+_SUB_PLACE_TYPES = frozenset({"neighborhood", "neighbourhood", "village", "town", "camp"})
+
+
+def _split_by_place(
+    incident: Incident, anchor: Anchor, following: list[Sentence]
+) -> list[Incident]:
+    """One attack told as several places each with its own dead ("The rockets hit X
+    neighborhood, killing three ... Regime forces also targeted Y neighborhood, killing two")
+    is one incident per place. Only when the dated sentence itself counts no dead."""
+    if extract_counts(anchor.sentence.text).killed_total is not None:
+        return []
+    parts: list[tuple[Sentence, PlaceMention]] = []
+    for sentence in following:
+        if find_dates(sentence.text, None):
+            break
+        places = [
+            m
+            for m in find_places(sentence.text)
+            if m.role == "harm" and (m.type_word or "").lower() in _SUB_PLACE_TYPES
+        ]
+        if places and extract_counts(sentence.text).killed_total is not None:
+            parts.append((sentence, places[0]))
+    if len(parts) < 2:
+        return []
+    split: list[Incident] = []
+    for sentence, mention in parts:
+        counts = extract_counts(sentence.text)
+        context = ", ".join(x for x in (incident.place_text, incident.place_context) if x)
+        part = replace(
+            incident,
+            place_text=mention.text,
+            place_context=context or None,
+            killed_total=counts.killed_total,
+            killed_children=counts.killed_children,
+            killed_women=counts.killed_women,
+            injured=counts.injured,
+            massacre=bool(counts.killed_total and counts.killed_total >= 5),
+            victim_categories=list(incident.victim_categories),
+            controlling_force_categories=list(incident.controlling_force_categories),
+            evidence=_evidence(sentence.text),
+            span_start=sentence.start,
+            span_end=sentence.end,
+        )
+        resolution = resolve_place(
+            mention.text, " ".join(x for x in (context, incident.governorate) if x) or None
+        )
+        if resolution.resolved and governorate_name(resolution.governorate) in (
+            None,
+            incident.governorate,
+        ):
+            part.place_pcode, part.lat, part.lon = resolution.pcode, resolution.lat, resolution.lon
+            part.location_precision = resolution.location_precision or part.location_precision
+        split.append(part)
+    return split
+
+
+def _evidence(text: str) -> str:
+    if len(text) <= EVIDENCE_MAX_CHARS:
+        return text
+    return text[: EVIDENCE_MAX_CHARS - 3].rstrip() + "..."
 
 
 def _review(reason: str, sentence: Sentence) -> ReviewItem:

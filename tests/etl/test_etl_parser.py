@@ -192,3 +192,26 @@ def test_other_organisations_phrasing() -> None:
     assert second.perpetrator_category == "international_coalition"
     assert second.governorate == "Deir-ez-Zor"
     assert second.killed_total == 2
+
+
+def test_one_attack_on_two_neighbourhoods_is_two_incidents() -> None:
+    text = (
+        "Killings in Syria in May 2019\n\n"
+        "On Friday, May 10, 2019, regime forces fired rockets at Kafr Dalil city in western rural "
+        "Aleppo governorate. The rockets hit al-Qibli neighborhood in the city, killing two "
+        "civilians, including a child. Regime forces also targeted al-Gharbi neighborhood, killing "
+        "three women.\n"
+    )
+    first, second = parse_report(text).incidents
+    assert (first.place_text, first.killed_total, first.killed_children) == (
+        "al-Qibli neighborhood",
+        2,
+        1,
+    )
+    assert (second.place_text, second.killed_total, second.killed_women) == (
+        "al-Gharbi neighborhood",
+        3,
+        3,
+    )
+    assert first.weapon == second.weapon == "rocket"
+    assert first.governorate == second.governorate == "Aleppo"
