@@ -348,7 +348,12 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
         located = locator.locate(lat, lon, prefer=row["admin3Pcode"])
         adm = located or (row["admin1Pcode"], row["admin2Pcode"], row["admin3Pcode"])
         name = row["admin4Name_en"].strip()
+        # "Al-Fariyah (Tall Al-Ghurab)" brackets another name; "Mseibin(Al-Bab)" its parent.
+        admin_keys = {strict_key(row[f"admin{level}Name_en"]) for level in (1, 2, 3)}
+        bracketed = [g for g in re.findall(r"\(([^)]*)\)", name)
+                     if strict_key(g) and strict_key(g) not in admin_keys]
         names = [
+            *bracketed,
             *split_compound_name(name),
             *split_compound_name(row["LocationName_en"]),
             *split_compound_name(row["admin4Name_ar"]),

@@ -76,6 +76,37 @@ class NameIndex:
         self._blocks = dict(blocks)
         self.grid = _PlaceGrid(gazetteer.places.values())
         self._by_unit: dict[str, list[Entry]] | None = None
+        self._by_token: dict[str, set[int]] | None = None
+
+    def containing_tokens(self, query: NormalizedName) -> list[Entry]:
+        """Community/neighbourhood names that contain every distinctive word of the query.
+
+        "Mesamir" is inside "Mesamir Arab", "Mahruqah" inside "Zor Al-Mahrouqa".  Words
+        are compared by skeleton; short and generic words (Tal, Ain, qualifiers) are not
+        distinctive enough to count.
+        """
+        if self._by_token is None:
+            by_token: dict[str, set[int]] = defaultdict(set)
+            for number, entry in enumerate(self.entries):
+                if entry.is_admin or entry.script != "latin":
+                    continue
+                if self.gazetteer.places[entry.target].kind not in ("community", "neighbourhood"):
+                    continue
+                for word in entry.strict.split():
+                    key = _distinctive(word)
+                    if key:
+                        by_token[key].add(number)
+            self._by_token = dict(by_token)
+        keys = [_distinctive(w) for w in query.strict.split()]
+        if not keys or not all(keys):
+            return []
+        found: set[int] | None = None
+        for key in keys:
+            ids = self._by_token.get(key or "", set())
+            found = ids if found is None else found & ids
+            if not found:
+                return []
+        return [self.entries[i] for i in sorted(found or ())]
 
     def entries_in_unit(self, pcode: str) -> list[Entry]:
         """Place-name entries inside one district or sub-district (built on first use)."""
@@ -196,6 +227,22 @@ class NameIndex:
 
     def admin(self, target: str) -> AdminUnit:
         return self.gazetteer.admins[target]
+
+
+_GENERIC_WORDS = frozenset(
+    {"tal", "ain", "kafr", "deir", "abu", "um", "beit", "khirbet", "sheikh", "jabal", "wadi",
+     "ras", "bir", "rasm", "qasr", "hay", "maarat", "mazrat", "jisr", "little", "big",
+     "east", "west", "north", "south", "upper", "lower", "middle", "new", "old", "ibn",
+     "bani", "bin", "mazra", "arab", "hosh", "tall", "qaryat", "madinat", "zor"}
+)
+
+
+def _distinctive(word: str) -> str | None:
+    """The skeleton of a word that can identify a place, or None for generic words."""
+    if word in _GENERIC_WORDS or len(word) < 4:
+        return None
+    key = normalize(word).skeleton
+    return key if len(key) >= 3 else None
 
 
 class _PlaceGrid:

@@ -151,8 +151,9 @@ for _canon, _variants in {
 QUALIFIERS: dict[str, str] = {}
 for _canon, _variants in {
     "little": "little small saghir saghira sghir seghir zghir zgheer sughra saghire saghira"
-              " sghira saghirah saghireh sgheer",
-    "big": "big great large kabir kabira kbir kebir kubra kabirah kabireh kbira kabeer",
+              " sghira saghirah saghireh sgheer sgheir zghayyar zghayar sagheer",
+    "big": "big great large kabir kabira kbir kebir kubra kabirah kabireh kbira kabeer"
+           " kibir kbeer kibeer kebira kbire",
     "east": "east eastern sharqi sharqiya sharqui sharki shurqi sharqya",
     "west": "west western gharbi gharbiya garbi gharbya",
     "north": "north northern shamali shamaliya shimali norhern",

@@ -314,6 +314,9 @@ class Resolver:
         local = self._loose_local_match(name, query, ctx, runners)
         if local is not None:
             return local
+        within = self._contained_name_match(name, query, ctx, runners)
+        if within is not None:
+            return within
 
         fallback = self._fallback(name, query.strict, hint, ctx, runners)
         if fallback is not None:
@@ -350,6 +353,29 @@ class Resolver:
             name, place, 0.5 + 0.3 * (score - cutoff) / (1 - cutoff), runners, reason,
             _precision_for(place),
         )
+
+    def _contained_name_match(
+        self, name: str, query: NormalizedName, ctx: _Context, runners: tuple[Candidate, ...]
+    ) -> Resolution | None:
+        """A longer OCHA name that contains the query's words ("Mesamir" in "Mesamir
+        Arab"), accepted only when it is the one such place in the governorate named in the
+        context (or several within 3 km of each other).
+        """
+        if not ctx.adm1:
+            return None
+        places = {self.index.place(e.target).id: self.index.place(e.target)
+                  for e in self.index.containing_tokens(query)}
+        inside = [p for p in places.values() if p.adm1 in ctx.adm1
+                  and (not ctx.adm3_strict or p.adm3 in ctx.adm3_strict)
+                  and (not ctx.adm2_strict or p.adm2 in ctx.adm2_strict)]
+        if not inside:
+            return None
+        first = inside[0]
+        if any(haversine_km(first.lat, first.lon, p.lat, p.lon) > 3 for p in inside[1:]):
+            return None
+        reason = (f"the words of the name occur only in {first.name!r} within the "
+                  f"governorate named in the context")
+        return self._place_resolution(name, first, 0.55, runners, reason, _precision_for(first))
 
     def _alternatives(
         self, name: str, strict: str, ctx: _Context, context: str | None
