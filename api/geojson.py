@@ -7,9 +7,11 @@ them into Python objects only to print them again would double the cost of a lar
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -31,9 +33,17 @@ class GeoJSONResponse(JSONResponse):
     media_type = GEOJSON_MEDIA_TYPE
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON; non-ASCII kept as is (Arabic place names stay readable)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON; non-ASCII kept as is (Arabic place names stay readable); dates ISO 8601."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def feature_text(feature_id: Any, geometry_json: str | None, properties: Mapping[str, Any]) -> str:
