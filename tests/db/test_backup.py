@@ -43,12 +43,9 @@ def test_backup_and_restore_round_trip(gazetteer_loaded: Engine, tmp_path: Path)
     assert made.exit_code == 0, made.output
     assert stat.S_IMODE(os.stat(dump).st_mode) == 0o600
 
-    target = make_url(make_database()).database
-    assert target is not None
+    target = f"athar_test_restore_{uuid.uuid4().hex[:8]}"
     restored = runner.invoke(
-        main,
-        ["restore", str(dump), "--database", f"{target}_r"],
-        env={"DATABASE_URL": source_url},
+        main, ["restore", str(dump), "--database", target], env={"DATABASE_URL": source_url}
     )
     assert restored.exit_code == 0, restored.output
     restored_url = make_url(source_url).set(database=target)
