@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gazetteer import Resolution, Resolver, resolve, reverse
 from gazetteer.geo import haversine_km
@@ -71,8 +73,13 @@ def test_ocha_admin_names_in_output() -> None:
 
 @pytest.mark.parametrize(
     ("name", "pcode"),
-    [("معرة النعمان", "C3985"), ("الباب", "C1202"), ("إدلب", "C3871"), ("سراقب", "C3916"),
-     ("مَعَرَّة النُّعْمان", "C3985")],
+    [
+        ("معرة النعمان", "C3985"),
+        ("الباب", "C1202"),
+        ("إدلب", "C3871"),
+        ("سراقب", "C3916"),
+        ("مَعَرَّة النُّعْمان", "C3985"),
+    ],
 )
 def test_arabic_script_queries(name: str, pcode: str) -> None:
     result = resolve(name)
@@ -97,9 +104,7 @@ def test_arabic_script_queries(name: str, pcode: str) -> None:
         ("Kafir", "Afrin, Aleppo", "C1390", "SY02"),
     ],
 )
-def test_context_picks_between_namesakes(
-    name: str, context: str, pcode: str, admin1: str
-) -> None:
+def test_context_picks_between_namesakes(name: str, context: str, pcode: str, admin1: str) -> None:
     result = resolve(name, context)
     assert result.resolved, result.reason
     assert result.pcode == pcode, result.reason
@@ -139,8 +144,9 @@ def test_neighbourhood_in_city() -> None:
 
 
 def test_neighbourhood_missing_falls_back_to_its_city() -> None:
-    result = resolve("al Shamali neighborhood",
-                     "Ma'aret al Nu'man city, southern suburbs of Idlib governorate")
+    result = resolve(
+        "al Shamali neighborhood", "Ma'aret al Nu'man city, southern suburbs of Idlib governorate"
+    )
     assert result.resolved
     assert result.pcode == "C3985"
     assert result.location_precision == "community"
@@ -214,3 +220,22 @@ def test_reverse_lookup() -> None:
 
 def test_resolver_is_cached_and_consistent(resolver: Resolver) -> None:
     assert resolver.resolve("Saraqeb") == resolver.resolve("Saraqeb")
+
+
+_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40) | st.sampled_from(
+    ["camp", "city", "Idlib", "near", "between and", "(", "a - b", "x/y", "known as",
+     "ريف", "مخيم", "eastern suburbs of", "Damascus suburbs", "al al al", "🙂"]
+)
+
+
+@settings(max_examples=250, deadline=None)
+@given(_TEXT, st.none() | _TEXT)
+def test_resolve_never_raises_and_is_consistent(name: str, context: str | None) -> None:
+    result = resolve(name, context)
+    assert 0.0 <= result.score <= 1.0
+    if result.resolved:
+        assert result.lat is not None and result.lon is not None
+        assert result.location_precision is not None
+        assert result.admin1_pcode is None or result.admin1_pcode.startswith("SY")
+    else:
+        assert result.lat is None and result.pcode is None
