@@ -107,7 +107,8 @@ _INJURY_WORDS = r"(?:injur(?:ed|ing|y|ies)|wound(?:ed|ing|s)?)"
 _TOTAL_PATTERNS = [
     # "the deaths of 18 civilians", "killing 18 civilians", "killed 15 civilians"
     re.compile(
-        rf"\b(?:deaths?\s+of|killing|killed|kill|bodies\s+of)\s+(?:the\s+)?{_QUALIFIER}"
+        rf"\b(?:deaths?\s+of|killing|killed|kill|bodies\s+of|massacre\s+of|lives\s+of)\s+"
+        rf"(?:the\s+)?{_QUALIFIER}"
         rf"(?P<n>{NUMBER})\s+(?:of\s+the\s+)?(?:(?:more|other|local|adult)\s+)?"
         rf"(?P<who>{_CIVILIANS}|{_CHILDREN}|{_WOMEN})\b",
         re.I,
@@ -247,8 +248,62 @@ _NON_CIVILIANS = re.compile(
 _ALONG_WITH = re.compile(rf"\bkilled\s+along\s+with\s+(?P<n>{NUMBER})\s+others\b", re.I)
 
 
+_LIST_NOUN = (
+    r"(?:children|child|boys?|girls?|bab(?:y|ies)|infants?|women|woman|mothers?|wives|wife"
+    r"|men|man|husbands?|fathers?|sons?|daughters?|brothers?|sisters?|civilians?|persons?"
+    r"|people|relatives|grandmothers?|grandfathers?)"
+)
+_LIST_ITEM = (
+    rf"(?:(?:{NUMBER}|an?)\s+|(?:his|her|their)\s+(?:{NUMBER}\s+)?)"
+    rf"(?:(?!and\b)[\w-]+\s+){{0,2}}?{_LIST_NOUN}\b"
+)
+_VICTIM_LIST = re.compile(rf"{_LIST_ITEM}(?:(?:,\s*(?:and\s+)?|\s+and\s+){_LIST_ITEM})+", re.I)
+_ITEM_PARTS = re.compile(
+    rf"(?:(?P<n>{NUMBER}|an?)\s+|(?:his|her|their)\s+(?:(?P<n2>{NUMBER})\s+)?)"
+    rf"(?:(?!and\b)[\w-]+\s+){{0,2}}?(?P<noun>{_LIST_NOUN})\b",
+    re.I,
+)
+_LIST_CHILD = re.compile(r"^(?:children|child|boys?|girls?|bab(?:y|ies)|infants?)$", re.I)
+_LIST_WOMAN = re.compile(r"^(?:women|woman|mothers?|wives|wife|grandmothers?)$", re.I)
+
+
+def _victim_list(text: str) -> Counts | None:
+    """ "killing a child and his mother", "a woman and her two children were killed"."""
+    for match in _VICTIM_LIST.finditer(text):
+        before = text[max(0, match.start() - 12) : match.start()].lower()
+        after = text[match.end() : match.end() + 40].lower()
+        if not (
+            before.rstrip().endswith(("killing", "killed", "deaths of"))
+            or re.match(
+                r"\s*(?:,[^,]{0,40},\s*)?(?:were|all\s+were)\s+(?:all\s+)?(?:killed|shot)", after
+            )
+        ):
+            continue
+        counts = Counts(killed_total=0)
+        children = women = 0
+        for item in _ITEM_PARTS.finditer(match.group(0)):
+            raw = item.group("n") or item.group("n2")
+            value = parse_number(raw) if raw else 1
+            if value is None:
+                return None
+            counts.killed_total = (counts.killed_total or 0) + value
+            noun = item.group("noun")
+            if _LIST_CHILD.match(noun):
+                children += value
+            elif _LIST_WOMAN.match(noun):
+                women += value
+        counts.killed_children = children or None
+        counts.killed_women = women or None
+        return counts
+    return None
+
+
 def extract_counts(text: str) -> Counts:
     """Killed (total, children, women) and injured counts stated in an incident's text."""
+    listed = _victim_list(text)
+    if listed is not None:
+        listed.injured = extract_injured(text)
+        return listed
     counts = Counts()
     civilians_among = _CIVILIANS_AMONG.search(text)
     if civilians_among and parse_number(civilians_among.group("n")) is not None:

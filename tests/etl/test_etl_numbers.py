@@ -92,3 +92,15 @@ def test_along_with_others() -> None:
 def test_named_victim_of_a_massacre_is_not_the_toll() -> None:
     counts = extract_counts("She was killed in a bombing which resulted in a massacre.")
     assert counts.killed_total is None
+
+
+def test_victim_lists() -> None:
+    counts = extract_counts("barrel bombs fell on the town, killing a child and his mother.")
+    assert (counts.killed_total, counts.killed_children, counts.killed_women) == (2, 1, 1)
+    counts = extract_counts("a woman and her three children were killed when a shell fell")
+    assert (counts.killed_total, counts.killed_children, counts.killed_women) == (4, 3, 1)
+
+
+def test_massacre_of_n() -> None:
+    counts = extract_counts("which resulted in a massacre of 11 civilians, including four children")
+    assert (counts.killed_total, counts.killed_children) == (11, 4)
