@@ -227,12 +227,15 @@ class Resolver:
         self.gazetteer = gazetteer
         self._index: NameIndex | None = None
         self._resolve_cached = lru_cache(maxsize=50_000)(self._resolve)
+        self._context_cached = lru_cache(maxsize=20_000)(self._parse_context_uncached)
 
     @property
     def index(self) -> NameIndex:
         if self._index is None or self._index.version != self.gazetteer.version:
             self._index = NameIndex(self.gazetteer)
+            # Both caches hold answers computed from the old index.
             self._resolve_cached.cache_clear()
+            self._context_cached.cache_clear()
         return self._index
 
     # ------------------------------------------------------------------ public
@@ -519,7 +522,7 @@ class Resolver:
     # ------------------------------------------------------------------ context
 
     def _parse_context(self, context: str) -> _Context:
-        return _parse_context_cached(self, context)
+        return self._context_cached(context)
 
     def _parse_context_uncached(self, context: str) -> _Context:
         ctx = _Context()
@@ -758,11 +761,6 @@ class Resolver:
 @lru_cache(maxsize=4096)
 def _region_keys(unit: AdminUnit) -> frozenset[str]:
     return frozenset(strict_key(r) for r in unit.regions)
-
-
-@lru_cache(maxsize=20_000)
-def _parse_context_cached(resolver: Resolver, context: str) -> _Context:
-    return resolver._parse_context_uncached(context)
 
 
 def _clamp(value: float) -> float:
