@@ -46,6 +46,7 @@ from etl.report.places import (
     context_after,
     find_governorates,
     find_places,
+    gazetteer_available,
     gazetteer_place_candidates,
     governorate_name,
     resolve_place,
@@ -445,6 +446,34 @@ def build_incidents(
     merged = _merge_duplicates(incidents, sections)
     if len(merged) < len(incidents):
         warnings.append(f"merged {len(incidents) - len(merged)} repeated incident(s)")
+    if merged and not gazetteer_available():
+        warnings.append("gazetteer unavailable: place codes and coordinates left null")
+    for incident in merged:
+        if incident.governorate is None and incident.location_precision != "country":
+            review.append(
+                ReviewItem(
+                    reason=f"place {incident.place_text!r} could not be located in a governorate",
+                    text=incident.evidence,
+                    span_start=incident.span_start,
+                    span_end=incident.span_end,
+                )
+            )
+    for paragraph in paragraphs:
+        for match in re.finditer(
+            r"\b([A-Z][\w'’-]+(?:[- ][A-Z][\w'’-]+)?)\s+governorate\b",
+            paragraph.text[:MAX_PARAGRAPH_CHARS],
+        ):
+            if governorate_name(match.group(1)) is None and match.group(1).lower() not in {
+                "the",
+                "each",
+                "every",
+                "which",
+                "a",
+                "this",
+                "that",
+                "one",
+            }:
+                warnings.append(f"unknown governorate {match.group(1)!r}; left null")
     return merged
 
 
