@@ -49,6 +49,9 @@ ATTACH_MIN_SIMILARITY = 72.0
 # Regions that reports name like admin units but that are not OCHA units.  Each maps to
 # the OCHA unit that best stands for it (looked up by OCHA English name at build time).
 REGION_ALIASES: tuple[tuple[str, int, str], ...] = (
+    ("Syria", 0, "Syrian Arab Republic"),
+    ("سوريا", 0, "Syrian Arab Republic"),
+    ("سورية", 0, "Syrian Arab Republic"),
     ("Jabal al-Zawiya", 3, "Ehsem"),
     ("Jebel Zawiya", 3, "Ehsem"),
     ("Jabal al-Zawiyah", 3, "Ehsem"),

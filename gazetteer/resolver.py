@@ -442,7 +442,10 @@ class Resolver:
             else:
                 # A bare name that is also a town ("Ariha") means the town, and a merely
                 # similar spelling of a unit's name is no evidence for the unit.
-                score -= 0.06 if hit.how == "exact" else 0.2
+                if hit.matched in _region_keys(admin):
+                    score += 0.05  # "Eastern Ghouta" names the region, not a village
+                else:
+                    score -= 0.06 if hit.how == "exact" else 0.2
         else:
             place = self.index.place(hit.target)
             lat, lon = place.lat, place.lon

@@ -188,6 +188,8 @@ def test_facility_resolves_to_its_town() -> None:
         ("Jneidres county", "SY020302", "subdistrict"),
         ("Deir Ez-Zour governorate", "SY09", "governorate"),
         ("Raqqa governorate", "SY11", "governorate"),
+        ("Eastern Ghouta", "SY0302", "district"),
+        ("Sahl al-Ghab", "SY0502", "district"),
     ],
 )
 def test_admin_only_names(name: str, pcode: str, precision: str) -> None:
@@ -207,6 +209,14 @@ def test_unknown_names_are_not_resolved(name: str) -> None:
     result = resolve(name)
     assert not result.resolved
     assert result.lat is None and result.lon is None and result.pcode is None
+
+
+def test_country_name() -> None:
+    for name in ("Syria", "سوريا"):
+        result = resolve(name)
+        assert result.pcode == "SY"
+        assert result.location_precision == "country"
+        assert result.admin1_pcode is None
 
 
 def test_reverse_lookup() -> None:
