@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from api.errors import install_problem_handlers
+from api.ratelimit import RateLimitMiddleware
 from api.routers import (
     control,
     gazetteer,
@@ -23,6 +24,7 @@ from api.routers import (
     ogc,
     stats,
     tiles,
+    webmap,
 )
 from db.engine import database_url, make_engine, make_session_factory
 from db.settings import Settings
@@ -57,6 +59,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     install_problem_handlers(app)
+    if settings.rate_limit_anonymous_per_minute > 0 and settings.rate_limit_key_per_minute > 0:
+        app.add_middleware(
+            RateLimitMiddleware,
+            anonymous_per_minute=settings.rate_limit_anonymous_per_minute,
+            key_per_minute=settings.rate_limit_key_per_minute,
+            burst=settings.rate_limit_burst,
+        )
     app.include_router(health.router)
     app.include_router(control.router)
     app.include_router(landmines.router)
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(gazetteer.router)
+    app.include_router(webmap.router)
 
     @app.get("/", include_in_schema=False)
     def landing() -> dict[str, object]:

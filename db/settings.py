@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         default=15000, description="PostgreSQL statement_timeout for API connections."
     )
 
+    rate_limit_anonymous_per_minute: float = Field(
+        default=1200, description="Requests per minute per address without a key (0 = off)."
+    )
+    rate_limit_key_per_minute: float = Field(
+        default=6000, description="Requests per minute per API key (0 = off)."
+    )
+    rate_limit_burst: int = Field(default=200, description="Requests allowed in a burst.")
+
     @property
     def state_dir(self) -> Path:
         return self.home.resolve()
