@@ -15,6 +15,7 @@ facilities, which fall back to their host place when the context names it — an
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
@@ -253,6 +254,8 @@ class Resolver:
         try:
             lat, lon = float(lat), float(lon)
         except (TypeError, ValueError):
+            lat = lon = math.nan
+        if not (math.isfinite(lat) and math.isfinite(lon)):
             return Resolution(resolved=False, query=query, reason="not a coordinate")
         nearest = self.index.grid.nearest(lat, lon)
         located = self.gazetteer.locate_admin(lat, lon)
@@ -287,14 +290,15 @@ class Resolver:
         hits = index.lookup(query)
         scored = [self._score(hit, hint, ctx, query.strict) for hit in hits]
         scored.sort(key=lambda s: -s.score)
-        runners = tuple(self._candidate(s) for s in scored[1:6])
 
         if hint in ADMIN_HINT_LEVEL:
             admin_choice = self._best_admin(scored, ADMIN_HINT_LEVEL[hint])
             if admin_choice is not None:
-                return self._admin_resolution(name, admin_choice, runners)
+                return self._admin_resolution(
+                    name, admin_choice, self._runners(scored, admin_choice))
 
         best = next((s for s in scored if self._acceptable(s, hint)), None)
+        runners = self._runners(scored, best)
         if best is not None and best.place is not None:
             place = best.place
             precision = _precision_for(place)
@@ -307,8 +311,8 @@ class Resolver:
         if best is not None and best.admin is not None:
             return self._admin_resolution(name, best, runners)
 
-        for alternative, alt_context in self._alternatives(name, query.strict, ctx, context)\
-                if depth == 0 else ():
+        alternatives = self._alternatives(name, query.strict, ctx, context) if depth == 0 else []
+        for alternative, alt_context in alternatives:
             again = self._resolve(alternative, alt_context, depth + 1)
             if again.resolved:
                 note = f"resolved as {alternative!r}"
@@ -411,6 +415,9 @@ class Resolver:
         if plain and plain != words and len("".join(plain)) >= 4:
             out.append((" ".join(plain), context))
         return out
+
+    def _runners(self, scored: list[_Scored], chosen: _Scored | None) -> tuple[Candidate, ...]:
+        return tuple(self._candidate(s) for s in scored if s is not chosen)[:5]
 
     def _acceptable(self, scored: _Scored, hint: str | None) -> bool:
         if scored.name_score < MIN_NAME_SCORE or scored.score < ACCEPT_SCORE:

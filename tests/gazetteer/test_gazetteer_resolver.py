@@ -226,6 +226,7 @@ def test_reverse_lookup() -> None:
     assert result.admin1_pcode == "SY07"
     assert result.admin3_name is not None
     assert not reverse(48.85, 2.35).resolved  # Paris
+    assert not reverse(float("nan"), 36.0).resolved
 
 
 def test_resolver_is_cached_and_consistent(resolver: Resolver) -> None:
