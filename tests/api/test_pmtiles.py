@@ -102,9 +102,12 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("athar-home")
 
 
+# A map asks for hundreds of tiles, and so do these tests: no rate limit here.
 @pytest.fixture(scope="module")
 def client(database: tuple[Engine, str], state_dir: Path) -> Iterator[TestClient]:
-    app = create_app(Settings(home=state_dir), engine=database[0])
+    app = create_app(
+        Settings(home=state_dir, rate_limit_anonymous_per_minute=0), engine=database[0]
+    )
     with TestClient(app) as test_client:
         yield test_client
 

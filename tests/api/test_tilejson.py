@@ -16,9 +16,13 @@ from db.queries import PERSONAL_FIELDS
 from db.settings import Settings
 
 
+# A map asks for hundreds of tiles, and so do these tests: no rate limit here.
 @pytest.fixture(scope="module")
 def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(), engine=engine), base_url="http://maps.example") as c:
+    with TestClient(
+        create_app(Settings(rate_limit_anonymous_per_minute=0), engine=engine),
+        base_url="http://maps.example",
+    ) as c:
         yield c
 
 

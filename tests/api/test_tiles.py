@@ -242,9 +242,12 @@ def fixture_db(make_database: Callable[[], str]) -> Iterator[Fixture]:
     engine.dispose()
 
 
+# A map asks for hundreds of tiles, and so do these tests: no rate limit here.
 @pytest.fixture(scope="module")
 def client(fixture_db: Fixture) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(), engine=fixture_db.engine)) as test_client:
+    with TestClient(
+        create_app(Settings(rate_limit_anonymous_per_minute=0), engine=fixture_db.engine)
+    ) as test_client:
         yield test_client
 
 
