@@ -27,7 +27,7 @@ from etl.report.segment import Paragraph, Sentence
 _SCOPE_WORDS: list[tuple[str, re.Pattern[str]]] = [
     (
         "facility_attacks",
-        re.compile(r"\battacks?\s+on\b[^.]{0,60}\bfacilit|\bfacilit\w+\b.*\battack", re.I),
+        re.compile(r"\battacks?\s+on\b[^.]{0,60}\bfacilit", re.I),
     ),
     ("massacres", re.compile(r"\bmassacres?\b", re.I)),
     ("torture", re.compile(r"\btorture\b", re.I)),
@@ -69,7 +69,7 @@ _RUNNING = re.compile(
 _LIST_LINE = re.compile(r"^(?:[-•➤]\s*)?(?:[A-Z]\.\s*)?(?P<label>[^:]{2,140}):\s*(?P<rest>\S.*)$")
 _CHILDREN = re.compile(rf"(?P<n>{NUMBER})\s+(?:female\s+)?child(?:ren)?\b", re.I)
 _WOMEN = re.compile(rf"(?P<n>{NUMBER})\s+wom[ae]n\b", re.I)
-_HANDS_OF = re.compile(r"\b(?:at\s+the\s+hands\s+of|by)\s+(?P<who>[^,.;]{2,80})", re.I)
+_HANDS_OF = re.compile(r"\s*,?\s*\b(?:at\s+the\s+hands\s+of|by)\s+(?P<who>[^,.;]{2,80})", re.I)
 
 
 def _scope(text: str, default: str) -> str:
@@ -123,26 +123,50 @@ def extract_tolls(
         return []
     tolls: list[Toll] = []
     section_scope = "civilians"
+    list_mode = {"massacres": "count"}
+    last_party = ["all"]
     for paragraph in paragraphs:
         text = paragraph.text
         if len(text) > 30_000:
             continue
         if len(text) <= 140 and not text.endswith(".") and not _LIST_LINE.match(text):
-            section_scope = _scope(
-                text, section_scope if "death toll" not in text.lower() else "civilians"
-            )
+            top_level = re.match(r"^(?:[IVX]+|V1)\.\s", text) is not None
+            inherited = "civilians" if top_level or "death toll" in text.lower() else section_scope
+            section_scope = _scope(text, inherited)
+            if section_scope == "facility_attacks" and re.search(r"\bkillings?\b", text, re.I):
+                section_scope = "civilians"
             if re.search(r"civilian", text, re.I):
                 section_scope = "civilians"
-            continue
+            if not re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine)\b", text):
+                continue
         for sentence in paragraph.sentences:
             if DAY_DATE.search(sentence.text) and re.search(r"\bOn\s", sentence.text):
                 continue  # a dated incident, not a total
-            tolls.extend(_sentence_tolls(sentence, label, section_scope, period))
-    return _dedupe(tolls)
+            if not _LIST_LINE.match(sentence.text):
+                # A list of massacres by party counts massacres, unless the sentence that
+                # introduces it speaks of the people they killed.
+                list_mode["massacres"] = (
+                    "killed"
+                    if re.search(
+                        r"\bmassacres?\b[^.]{0,120}\b(?:deaths?|killed)\b", sentence.text, re.I
+                    )
+                    and not _DOCUMENTED_COUNT.search(sentence.text)
+                    else "count"
+                )
+            new = _sentence_tolls(sentence, label, section_scope, period, list_mode)
+            if new:
+                last_party[0] = new[-1].party
+            new.extend(_governorate_tolls(sentence, label, section_scope, last_party[0]))
+            tolls.extend(new)
+    return _merge(_dedupe(tolls))
 
 
 def _sentence_tolls(
-    sentence: Sentence, label: str, section_scope: str, period: Period | None
+    sentence: Sentence,
+    label: str,
+    section_scope: str,
+    period: Period | None,
+    list_mode: dict[str, str] | None = None,
 ) -> list[Toll]:
     text = sentence.text
     found: list[Toll] = []
@@ -192,7 +216,9 @@ def _sentence_tolls(
             rest = line.group("rest")
             scope = _scope(rest, section_scope)
             children, women = _breakdown(rest)
-            if scope in {"massacres", "facility_attacks"} or re.search(
+            if scope == "massacres" and (list_mode or {}).get("massacres") == "killed":
+                add("massacres", party, killed=value, children=children, women=women)
+            elif scope in {"massacres", "facility_attacks"} or re.search(
                 r"^\s*\S+\s+(?:attacks?|massacres?)\b", rest, re.I
             ):
                 add(
@@ -214,6 +240,19 @@ def _sentence_tolls(
         children, women = _breakdown(after)
         add(scope, party or "all", killed=value, children=children, women=women)
 
+    massacre_dead = _MASSACRE_DEATHS.search(text)
+    if massacre_dead and parse_number(massacre_dead.group("n")) is not None:
+        children, women = _breakdown(text[massacre_dead.end() :])
+        hands = _HANDS_OF.match(text, massacre_dead.end())
+        party = (_party_code(hands.group("who")) if hands else None) or "all"
+        add(
+            "massacres",
+            party,
+            killed=parse_number(massacre_dead.group("n")),
+            children=children,
+            women=women,
+        )
+
     count = _DOCUMENTED_COUNT.search(text)
     if count and parse_number(count.group("n")) is not None:
         what = count.group("what").lower()
@@ -224,8 +263,14 @@ def _sentence_tolls(
             if running_year and text.find(running_year.group(0)) < count.end() + 30
             else label
         )
-        add(scope, "all", count=parse_number(count.group("n")))
+        clause = re.split(r",|\bincluding\b", text[count.end() :], maxsplit=1)[0]
+        hands = _HANDS_OF.search(clause)
+        party = (_party_code(hands.group("who")) if hands else None) or "all"
+        add(scope, party, count=parse_number(count.group("n")))
         found[-1].period = toll_period
+        within = _INCLUDING_IN_MONTH.search(text, count.end())
+        if toll_period != label and within and parse_number(within.group("n")) is not None:
+            add(scope, party, count=parse_number(within.group("n")))
 
     running = _RUNNING.search(text)
     if running and parse_number(running.group("n")) is not None:
@@ -247,6 +292,82 @@ def _sentence_tolls(
             )
         )
     return found
+
+
+_MASSACRE_DEATHS = re.compile(
+    rf"\bmassacres?\b[^.]{{0,120}}?\bresult(?:ed|ing)\s+in\s+the\s+deaths\s+of\s+"
+    rf"(?:at\s+least\s+)?(?P<n>{NUMBER})\s+civilians",
+    re.I,
+)
+_INCLUDING_IN_MONTH = re.compile(rf"\bincluding\s+(?P<n>{NUMBER})\s+massacres?\s+in\s+[A-Z]", re.I)
+_GOV_SHARE = re.compile(
+    rf"(?P<n>{NUMBER})(?:\s+of\s+the\s+{NUMBER})?(?:\s+(?:civilians|victims|people))?"
+    r"(?:\s+(?:were|was)\s+killed)?"
+    r"(?P<each>\s+each)?\s+(?:were\s+killed\s+)?in\s+(?:the\s+governorates?\s+of\s+)?"
+    r"(?P<govs>[A-Z][\w' -]*?(?:\s+and\s+[A-Z][\w' -]*?)?)(?:\s+governorate)?(?=[,.;]|$)",
+)
+
+
+def _governorate_tolls(
+    sentence: Sentence, label: str, section_scope: str, party: str
+) -> list[Toll]:
+    """ "five were killed in Idlib governorate, two each in the governorates of Daraa and
+    Homs": one toll per governorate, for the party the sentence (or the last total) names."""
+    from etl.report.places import governorate_name
+
+    text = sentence.text
+    if len(re.findall(r"\bgovernorate", text, re.I)) < 1 or "percent" in text.lower():
+        return []
+    hands = re.search(r"\bkilled\s+by\s+(?P<who>[^,.;:]{2,60}?)\s+in\s+various", text)
+    if hands:
+        party = _party_code(hands.group("who")) or party
+    found: list[Toll] = []
+    for match in _GOV_SHARE.finditer(text):
+        value = parse_number(match.group("n"))
+        if value is None:
+            continue
+        names = re.split(r"\s+and\s+", match.group("govs"))
+        governorates = [governorate_name(name) for name in names]
+        if not all(governorates):
+            continue
+        for governorate in governorates:
+            found.append(
+                Toll(
+                    period=label,
+                    scope=section_scope,
+                    party=party,
+                    governorate=governorate,
+                    killed=value,
+                    evidence=_evidence(text),
+                    span_start=sentence.start,
+                    span_end=sentence.end,
+                )
+            )
+    return found if len(found) >= 2 else []
+
+
+def _merge(tolls: list[Toll]) -> list[Toll]:
+    """A count-only and a killed-only record of the same total are one record."""
+    merged: list[Toll] = []
+    for toll in tolls:
+        twin = next(
+            (
+                kept
+                for kept in merged
+                if (kept.period, kept.scope, kept.party, kept.governorate)
+                == (toll.period, toll.scope, toll.party, toll.governorate)
+                and (kept.count is None) != (toll.count is None)
+                and (kept.killed is None) != (toll.killed is None)
+            ),
+            None,
+        )
+        if twin is None:
+            merged.append(toll)
+            continue
+        twin.count = twin.count if twin.count is not None else toll.count
+        if twin.killed is None:
+            twin.killed, twin.children, twin.women = toll.killed, toll.children, toll.women
+    return merged
 
 
 def _dedupe(tolls: list[Toll]) -> list[Toll]:
