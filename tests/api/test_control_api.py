@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import Connection, Engine, func
+from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -42,6 +42,9 @@ def client(engine: Engine, connection: Connection) -> Iterator[TestClient]:
 
 @pytest.fixture
 def zone(db_session: Session) -> ControlZone:
+    # Start from no zones or incidents, whatever other suites committed.
+    for table in ("incidents", "control_observations", "control_zones"):
+        db_session.execute(text(f"DELETE FROM {table}"))
     zone = ControlZone(
         geom=from_shape(MultiPolygon([box(36.0, 35.0, 36.1, 35.1)]), srid=4326),
         valid_from=D(2020, 1, 1),

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import Connection, Engine, func
+from sqlalchemy import Connection, Engine, func, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -32,6 +32,7 @@ def client(engine: Engine, connection: Connection) -> Iterator[TestClient]:
 
 @pytest.fixture
 def incidents(db_session: Session) -> list[int]:
+    db_session.execute(text("DELETE FROM incidents"))
     document = SourceDocument(
         source_key="api-landmines",
         kind="manual",
@@ -118,7 +119,8 @@ def test_hotspots_422(client: TestClient, params: dict[str, str]) -> None:
 
 
 def test_severity_layer(client: TestClient, db_session: Session) -> None:
-    for pcode, level, parent in (("SY", 0, None), ("SY02", 1, "SY"), ("SY0200", 2, "SY02")):
+    db_session.execute(text("DELETE FROM admin_indicators"))
+    for pcode, level, parent in (("SY99", 1, None), ("SY9900", 2, "SY99")):
         db_session.add(
             AdminUnit(
                 pcode=pcode,
@@ -132,10 +134,10 @@ def test_severity_layer(client: TestClient, db_session: Session) -> None:
         db_session.flush()
     db_session.add(
         AdminUnit(
-            pcode="SY020000",
+            pcode="SY990000",
             level=3,
-            name_en="Jebel Saman",
-            parent_pcode="SY0200",
+            name_en="Test sub-district",
+            parent_pcode="SY9900",
             geom=from_shape(MultiPolygon([box(36, 35, 37, 36)]), srid=4326),
             source="test",
         )
@@ -143,7 +145,7 @@ def test_severity_layer(client: TestClient, db_session: Session) -> None:
     db_session.flush()
     db_session.add(
         AdminIndicator(
-            admin_pcode="SY020000",
+            admin_pcode="SY990000",
             indicator="mine_action_severity",
             reference_date=D(2022, 12, 31),
             value=4,

@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, box
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import AdminIndicator, AdminUnit, HazardArea, SourceDocument
+from db.models import AdminIndicator, HazardArea, SourceDocument
 from etl.hazards import (
     HazardFileError,
     bundled_severity_path,
@@ -20,6 +18,7 @@ from etl.hazards import (
     import_hazard_rows,
     load_severity,
 )
+from gazetteer.data import Gazetteer
 
 HEADER = (
     "hazard_code,name,hazard_type,status,contamination,device_types,area_m2,"
@@ -45,28 +44,16 @@ ROWS = (
 )
 
 
-def add_admin_units(session: Session) -> None:
-    for pcode, level, parent in (
-        ("SY", 0, None),
-        ("SY02", 1, "SY"),
-        ("SY0200", 2, "SY02"),
-        ("SY020000", 3, "SY0200"),
-    ):
-        session.add(
-            AdminUnit(
-                pcode=pcode,
-                level=level,
-                name_en=pcode,
-                parent_pcode=parent,
-                geom=from_shape(MultiPolygon([box(36.0, 35.0, 37.0, 36.0)]), srid=4326),
-                source="test",
-            )
-        )
-        session.flush()
+@pytest.fixture(autouse=True)
+def clean_slate(db_session: Session) -> None:
+    """Start without hazard areas or indicators other suites may have committed."""
+    for table in ("hazard_areas", "admin_indicators"):
+        db_session.execute(text(f"DELETE FROM {table}"))
 
 
-def test_csv_bad_rows_reported_by_line_and_good_rows_stored(db_session: Session) -> None:
-    add_admin_units(db_session)
+def test_csv_bad_rows_reported_by_line_and_good_rows_stored(
+    gazetteer_loaded: Engine, db_session: Session
+) -> None:
     report = import_hazard_rows(db_session, ROWS, fmt="csv")
     assert (report.rows, report.inserted, report.updated) == (11, 2, 0)
     wheres = [issue.where for issue in report.issues]
@@ -87,11 +74,10 @@ def test_csv_bad_rows_reported_by_line_and_good_rows_stored(db_session: Session)
     first = db_session.scalars(select(HazardArea).where(HazardArea.hazard_code == "HA-1")).one()
     assert first.contamination == ["mine", "erw"]
     assert first.device_types == ["AP blast"]
-    assert (first.admin1_pcode, first.admin2_pcode, first.admin3_pcode) == (
-        "SY02",
-        "SY0200",
-        "SY020000",
-    )
+    # Point-in-polygon on the loaded OCHA sub-districts agrees with the offline gazetteer.
+    located = Gazetteer.load().locate_admin(35.5, 36.5)
+    assert located is not None
+    assert (first.admin1_pcode, first.admin2_pcode, first.admin3_pcode) == located
     third = db_session.scalars(select(HazardArea).where(HazardArea.hazard_code == "HA-10")).one()
     assert third.status == "active" and third.contamination == ["cluster_munition"]
 
@@ -162,11 +148,12 @@ def test_unusable_files_are_refused(db_session: Session) -> None:
         import_hazard_rows(db_session, "{not json", fmt="geojson")
 
 
-def test_bundled_severity_loads_for_known_subdistricts(db_session: Session) -> None:
+def test_bundled_severity_loads_for_known_subdistricts(
+    gazetteer_loaded: Engine, db_session: Session
+) -> None:
     assert bundled_severity_path().exists()
-    add_admin_units(db_session)
     report = load_severity(db_session)
-    assert report.stored == 2 and report.skipped > 250
+    assert report.stored == 2 * 270 and report.skipped == 0
     values = dict(
         db_session.execute(
             select(AdminIndicator.indicator, AdminIndicator.value).where(
@@ -176,6 +163,6 @@ def test_bundled_severity_loads_for_known_subdistricts(db_session: Session) -> N
     )
     assert values == {"mine_action_severity": 4.0, "mine_action_pin": 22796.0}
     again = load_severity(db_session)
-    assert again.stored == 2
+    assert again.stored == 2 * 270
     total = db_session.scalar(select(func.count()).select_from(AdminIndicator))
-    assert total == 2
+    assert total == 2 * 270

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from db.control import controlling_force_at
@@ -26,6 +26,13 @@ from etl.zones_build import build_zone_files, hno_party_shares
 
 D = dt.date
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def clean_slate(db_session: Session) -> None:
+    """Start without zones (or zone files) other suites may have committed."""
+    db_session.execute(text("DELETE FROM control_zones"))
+    db_session.execute(text("DELETE FROM source_documents WHERE kind = 'zones'"))
 
 
 def square(x: float, y: float, size: float = 0.1) -> dict[str, Any]:
