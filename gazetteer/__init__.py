@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import threading
 
-from gazetteer.data import AdminUnit, Gazetteer, Place
+from gazetteer.data import Addition, AdminUnit, Gazetteer, Place
 from gazetteer.resolver import Candidate, Resolution, Resolver
 
 __all__ = [
+    "Addition",
     "AdminUnit",
     "Candidate",
     "Gazetteer",

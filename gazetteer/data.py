@@ -69,6 +69,16 @@ class Place:
         return extra + self.names
 
 
+@dataclass(frozen=True)
+class Addition:
+    """One change merged in after loading: what, to which target, and on whose word."""
+
+    action: str  # "alias" or "place"
+    target: str
+    value: str
+    source: str
+
+
 def _read_gz_json(path: Path) -> Any:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return json.load(fh)
@@ -83,6 +93,7 @@ class Gazetteer:
     data_dir: Path | None = None
     # Bumped on every addition so resolvers know their index is stale.
     version: int = 0
+    additions: list[Addition] = field(default_factory=list)
     _polygons: Any = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ loading
@@ -156,6 +167,8 @@ class Gazetteer:
                 raise KeyError(f"no place or admin unit {target!r}")
             if alias not in place.names:
                 self.places[place.id] = replace(place, names=(*place.names, alias))
+            target = place.id
+        self.additions.append(Addition("alias", target, alias, source))
         self.version += 1
 
     def add_place(self, place: Place) -> Place:
@@ -167,6 +180,7 @@ class Gazetteer:
             if located is not None:
                 place = replace(place, adm1=located[0], adm2=located[1], adm3=located[2])
         self.places[place.id] = place
+        self.additions.append(Addition("place", place.id, place.name, place.source))
         self.version += 1
         return place
 

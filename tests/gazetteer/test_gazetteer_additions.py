@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gazetteer import AdminUnit, Gazetteer, Place, Resolver
+from gazetteer import Addition, AdminUnit, Gazetteer, Place, Resolver
 
 
 def _tiny() -> Gazetteer:
@@ -73,6 +73,8 @@ def test_alias_addition_is_picked_up() -> None:
     gazetteer.add_alias("C9003", "Abu Dhuhur junction", source="editor:test")
     result = resolver.resolve("Abu Dhuhur junction")
     assert result.resolved and result.pcode == "C9003"
+    assert gazetteer.additions[-1] == Addition(
+        "alias", "C9003", "Abu Dhuhur junction", "editor:test")
 
 
 def test_place_addition_is_picked_up() -> None:
