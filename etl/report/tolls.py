@@ -72,6 +72,29 @@ _WOMEN = re.compile(rf"(?P<n>{NUMBER})\s+wom[ae]n\b", re.I)
 _HANDS_OF = re.compile(r"\s*,?\s*\b(?:at\s+the\s+hands\s+of|by)\s+(?P<who>[^,.;]{2,80})", re.I)
 
 
+_MONTH_WORDS = (
+    r"January|February|March|April|May|June|July|August|September|October|November|December"
+)
+# "1. In 2023", "B. in December 2023": subsections of an annual report.
+_PERIOD_HEADING = re.compile(
+    rf"^(?:[A-Z0-9]{{1,4}}[.-]\s*)?in\s+(?:(?P<month>{_MONTH_WORDS})\s+)?(?P<year>\d{{4}})\s*:?$",
+    re.I,
+)
+# "In 2023, SNHR documented ...": a sentence that names its own period.
+_PERIOD_LEAD = re.compile(
+    rf"^(?:In|During)\s+(?:(?P<month>{_MONTH_WORDS}),?\s+)?(?P<year>\d{{4}})\b", re.I
+)
+
+
+def _period_of(match: re.Match[str]) -> str:
+    month = match.group("month")
+    if not month:
+        return match.group("year")
+    from etl.report.dates import MONTHS
+
+    return f"{match.group('year')}-{MONTHS[month.lower()]:02d}"
+
+
 def _scope(text: str, default: str) -> str:
     for scope, pattern in _SCOPE_WORDS:
         if pattern.search(text):
@@ -124,6 +147,7 @@ def extract_tolls(
     tolls: list[Toll] = []
     section_scope = "civilians"
     list_mode = {"massacres": "count"}
+    current = [label]  # the period the current subsection speaks of ("1. In 2023")
     last_party = ["all"]
     for paragraph in paragraphs:
         text = paragraph.text
@@ -131,6 +155,11 @@ def extract_tolls(
             continue
         if len(text) <= 140 and not text.endswith(".") and not _LIST_LINE.match(text):
             top_level = re.match(r"^(?:[IVX]+|V1)\.\s", text) is not None
+            heading_period = _PERIOD_HEADING.match(text)
+            if heading_period:
+                current[0] = _period_of(heading_period)
+            elif top_level:
+                current[0] = label
             inherited = "civilians" if top_level or "death toll" in text.lower() else section_scope
             section_scope = _scope(text, inherited)
             if section_scope == "facility_attacks" and re.search(r"\bkillings?\b", text, re.I):
@@ -153,10 +182,12 @@ def extract_tolls(
                     and not _DOCUMENTED_COUNT.search(sentence.text)
                     else "count"
                 )
-            new = _sentence_tolls(sentence, label, section_scope, period, list_mode)
+            own = _PERIOD_LEAD.match(sentence.text)
+            sentence_label = _period_of(own) if own else current[0]
+            new = _sentence_tolls(sentence, sentence_label, section_scope, period, list_mode)
             if new:
                 last_party[0] = new[-1].party
-            new.extend(_governorate_tolls(sentence, label, section_scope, last_party[0]))
+            new.extend(_governorate_tolls(sentence, sentence_label, section_scope, last_party[0]))
             tolls.extend(new)
     return _merge(_dedupe(tolls))
 

@@ -215,3 +215,18 @@ def test_one_attack_on_two_neighbourhoods_is_two_incidents() -> None:
     )
     assert first.weapon == second.weapon == "rocket"
     assert first.governorate == second.governorate == "Aleppo"
+
+
+def test_annual_report_subsections_set_toll_periods() -> None:
+    text = (
+        "Civilian Deaths Documented in 2019, and in December 2019\n\n"
+        "III. Civilian Death Toll\n\n"
+        "A. In 2019\n\n"
+        "SNHR documented the killing of 1,204 civilians, including 210 children and 98 women.\n\n"
+        "B. In December 2019\n\n"
+        "We documented the killing of 85 civilians, including 12 children, by Russian forces.\n"
+    )
+    tolls = {(t.period, t.party): t for t in parse_report(text).tolls}
+    assert tolls[("2019", "all")].killed == 1204
+    assert tolls[("2019", "all")].children == 210
+    assert tolls[("2019-12", "russian_forces")].killed == 85
