@@ -82,6 +82,7 @@ REGION_ALIASES: tuple[tuple[str, int, str], ...] = (
     ("Euphrates Shield area", 2, "Al Bab"),
 )
 
+_OF_SHAM_RE = re.compile(r"^(.+?)\s+(?:el|al|ash|as)[\s-]?sham$", re.IGNORECASE)
 _AL_BALAD_RE = re.compile(r"\s+(?:al|el)[\s-]+balad$", re.IGNORECASE)
 _PAREN_RE = re.compile(r"\s*\(([^)]*)\)\s*")
 _LATIN_OK_RE = re.compile(r"^[\sA-Za-z0-9'\-‘’`ʿʾ.()À-ɏḀ-ỿ]+$")
@@ -355,6 +356,10 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
         admin_keys = {strict_key(row[f"admin{level}Name_en"]) for level in (1, 2, 3)}
         bracketed = [g for g in re.findall(r"\(([^)]*)\)", name)
                      if strict_key(g) and strict_key(g) not in admin_keys]
+        # "Madamiyet Elsham" is "Mu'adamiyah of Damascus"; reports drop the "of Sham".
+        of_sham = _OF_SHAM_RE.match(name)
+        if of_sham:
+            bracketed.append(of_sham.group(1))
         names = [
             *bracketed,
             *split_compound_name(name),

@@ -264,7 +264,7 @@ def sanitize_word_families(parts: NameParts) -> NameParts:
 _ENDINGS = (
     ("iyyah", "iya"), ("iyyeh", "iya"), ("iyeh", "iya"), ("iyah", "iya"), ("iyya", "iya"),
     ("iyye", "iya"), ("ieh", "iya"), ("iye", "iya"), ("ia", "iya"), ("eyeh", "iya"),
-    ("yeh", "iya"), ("ah", "a"), ("eh", "a"),
+    ("yeh", "iya"), ("iyet", "iya"), ("iyat", "iya"), ("ah", "a"), ("eh", "a"),
 )
 
 
