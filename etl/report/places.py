@@ -437,6 +437,20 @@ def find_places(text: str) -> list[PlaceMention]:
     return chained
 
 
+_GEOGRAPHY = re.compile(
+    r"\b(?:suburbs|rural|governorate|near|outskirts|east|west|north|south|eastern|western"
+    r"|northern|southern|Ghouta|district|city|town|village|countryside|region|area|camp"
+    r"|neighbou?rhood|Syria|border|administratively)\b",
+    re.I,
+)
+_NOT_GEOGRAPHY = re.compile(
+    r"\d+-year-old|\b(?:was|were|is|are|who|works?|worked|born|married|despite|caused|causing"
+    r"|including|killed|died|father|mother|volunteer|member|from|in\s+(?:19|20)\d\d)\b"
+    r"|\s(?:to|for)\s+[\"“]",
+    re.I,
+)
+
+
 def context_after(text: str, end: int) -> str | None:
     """Admin or direction words written after a place ("in the eastern suburbs of Hama
     governorate"), up to the end of the clause."""
@@ -451,7 +465,23 @@ def context_after(text: str, end: int) -> str | None:
         tail,
     )
     clause = tail[: stop.start()] if stop else tail
-    clause = clause.strip(" ,")
+    if clause.startswith(("'s", "’s")):
+        return None
+    # Keep comma-separated pieces while they read as geography ("Eastern Ghouta, eastern
+    # Damascus suburbs governorate"); a person's description ("35-year-old, works at ...")
+    # ends the context.
+    kept: list[str] = []
+    for piece in re.split(r",\s*", clause):
+        if not piece.strip():
+            continue
+        if kept and (_NOT_GEOGRAPHY.search(piece) or not _GEOGRAPHY.search(piece)):
+            break
+        if not kept and _NOT_GEOGRAPHY.search(piece):
+            piece = _NOT_GEOGRAPHY.split(piece, maxsplit=1)[0]
+        if not kept and not _GEOGRAPHY.search(piece) and not re.match(r"\s*[A-Z]", piece):
+            return None
+        kept.append(piece.strip())
+    clause = ", ".join(p for p in kept if p).strip(" ,")
     clause = re.sub(r"^(?:in|at|of)\s+(?:the\s+)?", "", clause)
     if not clause or not re.search(
         r"\b(?:suburbs|rural|governorate|near|outskirts|east|west|north|south|Ghouta|district"
