@@ -63,7 +63,6 @@ SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
 # Admin level -> incident column; identifiers come from this table only, never from input.
 _ADMIN_COLUMNS = {1: "admin1_pcode", 2: "admin2_pcode", 3: "admin3_pcode"}
 _PCODE = re.compile(r"SY(?:[0-9]{2}){0,3}")
-_METRES_PER_DEGREE_AT_SYRIA = 88_000.0  # longitude at ~37 N; latitude degrees are longer
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ _AGGREGATES = """
 
 
 def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
-    """The ``spots`` CTE: one row per hotspot with key, aggregates and SRID 4326 geometry."""
+    """The ``spots`` CTE: one row per hotspot with key, aggregates and metric geometry ``gm``."""
     if query.method == "dbscan":
         params.update(eps=query.eps_m, min_points=query.min_points)
         return f"""
@@ -209,8 +208,7 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
             ),
             spots AS (
                 SELECT 'dbscan-' || min(id) AS key, NULL::text AS pcode, NULL::text AS name,
-                       ST_Transform(ST_ConvexHull(ST_Collect(g)), 4326) AS geom,
-                       {_AGGREGATES}
+                       ST_ConvexHull(ST_Collect(g)) AS gm, {_AGGREGATES}
                   FROM clustered WHERE cid IS NOT NULL GROUP BY cid
             )
         """
@@ -230,7 +228,7 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
             ),
             spots AS (
                 SELECT 'hex-' || i || '-' || j AS key, NULL::text AS pcode, NULL::text AS name,
-                       ST_Transform(hex, 4326) AS geom, {_AGGREGATES}
+                       hex AS gm, {_AGGREGATES}
                   FROM binned GROUP BY i, j, hex
             )
         """
@@ -242,8 +240,8 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
         ),
         spots AS (
             SELECT 'admin-' || b.pcode AS key, b.pcode, a.name_en AS name,
-                   a.geom AS geom, b.incident_count, b.killed, b.killed_children,
-                   b.killed_women, b.injured, b.first_date, b.last_date, b.score,
+                   ST_Transform(a.geom, {METRIC_SRID}) AS gm, b.incident_count, b.killed,
+                   b.killed_children, b.killed_women, b.injured, b.first_date, b.last_date, b.score,
                    b.incident_ids
               FROM by_unit b JOIN admin_units a ON a.pcode = b.pcode
         )
@@ -254,7 +252,6 @@ def hotspot_sql(query: HotspotQuery) -> tuple[str, dict[str, Any]]:
     """The full hotspot statement and its bound parameters (for reuse and EXPLAIN)."""
     params: dict[str, Any] = {
         "hazard_m": query.hazard_distance_m,
-        "hazard_deg": query.hazard_distance_m / _METRES_PER_DEGREE_AT_SYRIA,
         "hazard_statuses": ACTIVE_HAZARD_STATUSES,
         "limit": query.limit,
     }
@@ -265,17 +262,21 @@ def hotspot_sql(query: HotspotQuery) -> tuple[str, dict[str, Any]]:
         {grouping}
         SELECT s.key, s.pcode, s.name, s.incident_count, s.killed, s.killed_children,
                s.killed_women, s.injured, s.first_date, s.last_date, s.score, s.incident_ids,
-               ST_AsGeoJSON(s.geom, 6) AS geojson, hz.n AS hazard_areas, hz.codes AS hazard_codes
+               ST_AsGeoJSON(ST_Transform(s.gm, 4326), 6) AS geojson,
+               hz.n AS hazard_areas, hz.codes AS hazard_codes
           FROM spots s
           LEFT JOIN LATERAL (
-                -- && on the degree-expanded box uses the GiST index; the geography test is exact.
+                -- The metric box, back in SRID 4326, lets the GiST index on hazard_areas.geom
+                -- prefilter; the exact test is planar in UTM 37N (metres), much cheaper than
+                -- geodesic distance between polygons.
                 SELECT count(*)::int AS n,
                        array_agg(h.hazard_code ORDER BY h.hazard_code)
                            FILTER (WHERE h.hazard_code IS NOT NULL) AS codes
                   FROM hazard_areas h
-                 WHERE h.geom && ST_Expand(s.geom, :hazard_deg)
+                 WHERE h.geom && ST_Transform(ST_Expand(s.gm, :hazard_m), 4326)
                    AND h.status = ANY(:hazard_statuses)
-                   AND ST_DWithin(h.geom::geography, s.geom::geography, :hazard_m)) hz ON true
+                   AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), s.gm, :hazard_m)
+                ) hz ON true
          ORDER BY s.score DESC, s.incident_count DESC, s.key
          LIMIT :limit
     """
