@@ -449,7 +449,9 @@ class Resolver:
             else:
                 # A bare name that is also a town ("Ariha") means the town, and a merely
                 # similar spelling of a unit's name is no evidence for the unit.
-                if hit.matched in _region_keys(admin):
+                if admin.level == 0 and hit.how != "exact":
+                    score -= 1.0  # "Syria" has a two-letter skeleton; only exact counts
+                elif hit.matched in _region_keys(admin):
                     score += 0.05  # "Eastern Ghouta" names the region, not a village
                 else:
                     score -= 0.06 if hit.how == "exact" else 0.2

@@ -217,6 +217,8 @@ def test_country_name() -> None:
         assert result.pcode == "SY"
         assert result.location_precision == "country"
         assert result.admin1_pcode is None
+    # Same consonant skeleton as "Syria", but a village: never the country.
+    assert resolve("al-Sayer", "Ar-Raqqa").pcode != "SY"
 
 
 def test_reverse_lookup() -> None:
