@@ -114,22 +114,46 @@ def _continues(previous: str, following: str) -> bool:
     if stripped.endswith("-") and following[:1].islower():
         return True
     first = following.lstrip()[:1]
+    if (
+        not stripped.endswith(_TERMINAL)
+        and len(stripped) > 200
+        and (first.isalpha() or first in "([")
+    ):
+        # A long prose line that stops mid-sentence was cut by a page break.
+        return True
     return bool(not stripped.endswith(_TERMINAL) and first.islower())
+
+
+_FOOTNOTE = re.compile(r"^\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\d{1,2}\.)\s+\S")
 
 
 def _raw_paragraphs(text: str) -> Iterator[list[tuple[int, str]]]:
     block: list[tuple[int, str]] = []
+    footnotes: list[list[tuple[int, str]]] = []
     for offset, line in _lines(text):
         if not line.strip():
             continue
         if block and _continues(block[-1][1], line.strip()):
             block.append((offset, line))
             continue
+        if (
+            block
+            and block[-1][1].rstrip().endswith("-")
+            and _FOOTNOTE.match(line)
+            and len(line) < 300
+        ):
+            # A page footer between the halves of a hyphenated word: set it aside and keep
+            # the paragraph open for the second half.
+            footnotes.append([(offset, line)])
+            continue
         if block:
             yield block
+        yield from footnotes
+        footnotes = []
         block = [(offset, line)]
     if block:
         yield block
+    yield from footnotes
 
 
 def _join(block: list[tuple[int, str]]) -> tuple[str, list[int]]:

@@ -34,3 +34,23 @@ def test_abbreviations_do_not_split_sentences() -> None:
 def test_empty_text() -> None:
     assert segment("") == []
     assert segment("\n\n   \n") == []
+
+
+def test_page_break_inside_a_long_sentence_is_joined() -> None:
+    first = "Monday, May 6, 2019, a shell fell on the market of the town " + "x " * 80
+    text = first + "in the\n\n\n\nMaternity Wing). The town was under the control of Qasd.\n"
+    [paragraph] = segment(text)
+    assert paragraph.text.endswith("The town was under the control of Qasd.")
+
+
+def test_footnote_between_hyphenated_halves() -> None:
+    text = (
+        "We could not identify the group due to the considera-\n\n"
+        "⁴ We contacted him via WhatsApp on May 2, 2019\n\n"
+        "tion of the area's security situation.\n"
+    )
+    paragraphs = segment(text)
+    assert paragraphs[0].text == (
+        "We could not identify the group due to the consideration of the area's security situation."
+    )
+    assert paragraphs[1].text.startswith("⁴ We contacted") or "contacted" in paragraphs[1].text
