@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import click
@@ -68,7 +69,8 @@ def resolve_command(name: str | None, context: str | None, jsonl: bool) -> None:
     if jsonl:
         if name is not None:
             raise click.UsageError("give either NAME or --jsonl, not both")
-        bad = run_jsonl(sys.stdin, sys.stdout, sys.stderr)
+        # Read bytes so one line of bad UTF-8 is reported and skipped, not fatal.
+        bad = run_jsonl(sys.stdin.buffer, sys.stdout, sys.stderr)
         if bad:
             click.echo(f"{bad} bad input line(s) skipped", err=True)
             sys.exit(1)
@@ -79,16 +81,19 @@ def resolve_command(name: str | None, context: str | None, jsonl: bool) -> None:
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
 
 
-def run_jsonl(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+def run_jsonl(
+    stdin: Iterable[str] | Iterable[bytes], stdout: TextIO, stderr: TextIO
+) -> int:
     """Resolve JSON lines from ``stdin`` to ``stdout``; returns the number of bad lines."""
     from gazetteer import default_resolver
 
     resolver = default_resolver()
     bad = 0
-    for number, line in enumerate(stdin, start=1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(stdin, start=1):
         try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if not line.strip():
+                continue
             request = json.loads(line)
             if not isinstance(request, dict):
                 raise ValueError("not a JSON object")
