@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
@@ -91,7 +91,7 @@ def run_jsonl(
     bad = 0
     for number, raw in enumerate(stdin, start=1):
         try:
-            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            line: str = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
             if not line.strip():
                 continue
             request = json.loads(line)
