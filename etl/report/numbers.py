@@ -166,7 +166,9 @@ _SINGLE_KILLED = re.compile(
     r"\b(?:was|had\s+been)\s+(?:also\s+)?(?:killed|shot\s+dead|found\s+dead|executed"
     r"|tortured\s+to\s+death|burned\s+to\s+death|drowned)\b"
     r"|\bresulting\s+in\s+the\s+death\s+of\s+(?:an?\s|one\s|[A-Z])"
-    r"|\bkilling\s+(?:an?|one)\s+(?!number\b|group\b)"
+    r"|\bkill(?:ing|ed)\s+(?:an?|one)\s+(?!number\b|group\b|total\b|further\b)"
+    r"|\bkill(?:ing|ed)\s+the\s+(?:driver|owner|man|woman|boy|girl|child|shepherd|farmer"
+    r"|father|mother)\b"
     r"|\bthe\s+(?:body|corpse)\s+of\b"
     r"|\b(?:died|drowned|subsequently\s+dying)\b",
     re.I,
@@ -382,7 +384,7 @@ def _single_victim(text: str, counts: Counts) -> None:
         return
     counts.killed_total = 1
     subject = _cut_injury_clause(text[: kill.start()])
-    if kill.group(0).lower().startswith(("resulting", "the body", "the corpse", "killing")):
+    if kill.group(0).lower().startswith(("resulting", "the body", "the corpse", "kill")):
         subject = _cut_injury_clause(text[: kill.end() + 60])
     if _CHILD_VICTIM.search(subject):
         counts.killed_children = 1

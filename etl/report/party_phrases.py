@@ -24,7 +24,7 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
     {
         "match": [
             r"Syrian[-/ ]Russian(?:[-/ ]Iranian)?(?:\s+regime)?(?:\s+alliance)?(?:\s+forces)?",
-            r"Syrian\s+(?:regime\s+)?(?:and|or|/)\s+Russian\s+(?:forces|warplanes)",
+            r"Syrian\s+(?:regime\s+)?(?:and|or|/)\s+Russian\s+(?:forces|warplanes?)",
             r"Syrian\s+or\s+Russian",
         ],
         "value": None,
@@ -33,7 +33,8 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
         "match": [
             r"(?:fixed-wing\s+)?(?:Russian\s+)?warplanes?(?:\s*\([^)]{1,20}\))?\s+(?:we\s+believe\s+"
             r"(?:were|was)|believed\s+to\s+(?:be|have\s+been))\s+Russian",
-            r"Russian\s+(?:forces|warplanes|air\s+force|aircraft|Hmeimim)",
+            r"Russian\s+(?:forces|warplanes?|jets?|air\s+force|aircraft|helicopters?|drones?|troops"
+            r"|Hmeimim)",
             r"the\s+Russian\s+Hmeimim\s+military\s+airbase",
         ],
         "value": "russian_forces",
@@ -49,10 +50,10 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
     {
         "match": [
             r"(?:fixed-wing\s+)?Syrian\s+regime(?:\s+forces)?(?:\s+artillery(?:\s+forces)?)?"
-            r"(?:\s+warplanes)?",
+            r"(?:\s+warplanes?)?",
             r"(?:the\s+)?Syrian\s+regime['’]s\s+[\w\s-]{0,40}?(?:agency|Directorate|forces"
             r"|systems|branch|Branch)",
-            r"(?:the\s+)?regime['’]?s?\s+(?:forces|artillery|warplanes|detention\s+center|soldiers"
+            r"(?:the\s+)?regime['’]?s?\s+(?:forces|artillery|warplanes?|drones?|detention\s+center|soldiers"
             r"|helicopters?|aircraft|troops|army|militias|tanks?|snipers?|checkpoint)",
             r"pro-(?:Syrian\s+)?(?:regime|government)\s+militias?",
             r"affiliated\s+with\s+the\s+Syrian\s+regime",
@@ -70,7 +71,7 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
     },
     {
         "match": [
-            r"(?:the\s+)?(?:US-led\s+|international\s+|anti-ISIS\s+)?[Cc]oalition\s+(?:forces|warplanes"
+            r"(?:the\s+)?(?:US-led\s+|international\s+|anti-ISIS\s+)?[Cc]oalition\s+(?:forces|warplanes?"
             r"|aircraft|airstrikes?|drones?|helicopters?)",
         ],
         "value": "international_coalition",
@@ -87,18 +88,18 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
         "value": "armed_opposition_sna",
     },
     {
-        "match": [r"Turkish\s+(?:army|forces|artillery|warplanes|drones?|military)"],
+        "match": [r"Turkish\s+(?:army|forces|artillery|warplanes?|drones?|military)"],
         "value": "turkish_forces",
     },
     {
         "match": [
-            r"Israeli\s+(?:warplanes|forces|army|airstrikes?|attacks?|drones?)",
+            r"Israeli\s+(?:warplanes?|forces|army|airstrikes?|attacks?|drones?)",
             r"(?:fixed-wing\s+)?Israeli",
         ],
         "value": "israeli_forces",
     },
     {
-        "match": [r"Jordanian\s+(?:air\s+force|army|forces|warplanes)"],
+        "match": [r"Jordanian\s+(?:air\s+force|army|forces|warplanes?)"],
         "value": "jordanian_forces",
     },
     {

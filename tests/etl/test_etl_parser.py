@@ -230,3 +230,18 @@ def test_annual_report_subsections_set_toll_periods() -> None:
     assert tolls[("2019", "all")].killed == 1204
     assert tolls[("2019", "all")].children == 210
     assert tolls[("2019-12", "russian_forces")].killed == 85
+
+
+def test_field_report_style() -> None:
+    text = (
+        "Field report: attacks in Idlib, March 2021\n\n"
+        "On 3 March 2021, at approximately 10:00 am, a Russian warplane launched an airstrike on "
+        "the vicinity of Tell Zaytun village, in Jabal Wastani, southern Idlib. The strike killed "
+        "a woman and injured two children.\n"
+    )
+    [incident] = parse_report(text).incidents
+    assert (incident.date, incident.time) == ("2021-03-03", "10:00")
+    assert incident.place_text == "Tell Zaytun village"
+    assert incident.governorate == "Idleb"
+    assert (incident.perpetrator_category, incident.weapon) == ("russian_forces", "airstrike")
+    assert (incident.killed_total, incident.killed_women, incident.injured) == (1, 1, 2)
