@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -380,9 +379,7 @@ def test_map_renders_incidents_zones_follow_the_slider_and_popup_reads(
     # Both boxes in view, below z10: incidents arrive as aggregated grid cells.
     open_map(tab, map_server, "8.2/35.95/37.2")
     move_slider(tab, BEFORE)
-    tab.wait_for_function(
-        f"() => document.getElementById('date-label').textContent === '{BEFORE}'"
-    )
+    tab.wait_for_function(f"() => document.getElementById('date-label').textContent === '{BEFORE}'")
     tab.wait_for_function(
         "() => { const p = window.athar.map.queryRenderedFeatures({layers: ['zones-fill']})"
         ".map((f) => f.properties.parties);"
