@@ -10,6 +10,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 ATHAR := $(BIN)/athar
 STAMP := $(VENV)/.athar-installed
+# npm writes this file on every install; newer than package-lock.json means up to date.
+WEB_STAMP := api/web/node_modules/.package-lock.json
 PG_VERSION ?= 15
 
 .PHONY: help run test setup system lint clean
@@ -25,6 +27,8 @@ run: setup
 	@$(ATHAR) load
 	@$(ATHAR) serve
 
+# The browser test of the web map drives Debian's chromium: `make test` installs it.
+test: WITH_BROWSER := 1
 test: setup
 	@$(ATHAR) db up
 	@$(BIN)/pytest
@@ -34,16 +38,20 @@ lint: setup
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
-setup: system $(STAMP)
+setup: system $(STAMP) $(WEB_STAMP)
 
-# System packages: a PostgreSQL server with PostGIS (unless DATABASE_URL points elsewhere) and
-# docker-compose, whose `config` check validates docker-compose.yml offline in the tests.
+# System packages: a PostgreSQL server with PostGIS (unless DATABASE_URL points elsewhere),
+# docker-compose, whose `config` check validates docker-compose.yml offline in the tests,
+# Node.js and npm for the web map's libraries, and for `make test` chromium with a font that
+# has Arabic (the web map's browser test).
 system:
 	@need=(); \
 	if [ -z "$${DATABASE_URL:-}" ] && ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
 	  need+=(postgresql-$(PG_VERSION) postgresql-$(PG_VERSION)-postgis-3); \
 	fi; \
 	command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose); \
+	command -v npm >/dev/null 2>&1 || need+=(nodejs npm); \
+	if [ -n "$(WITH_BROWSER)" ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium fonts-dejavu-core); fi; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv); \
 	if [ $${#need[@]} -eq 0 ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
@@ -73,6 +81,11 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+# The web map's MapLibre and pmtiles, from the npm registry, exactly as package-lock.json says.
+$(WEB_STAMP): api/web/package.json api/web/package-lock.json
+	@npm ci --prefix api/web --no-audit --no-fund --loglevel=error
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
