@@ -163,6 +163,10 @@ class NameIndex:
         """Entries whose strict key equals ``key``."""
         return [self.entries[i] for i in self.by_strict.get(key, ())]
 
+    def same_skeleton(self, skeleton: str) -> list[Entry]:
+        """Entries whose skeleton key equals ``skeleton``."""
+        return [self.entries[i] for i in self.by_skeleton.get(skeleton, ())]
+
     def exact_or_skeleton(self, key: str, skeleton: str, min_skeleton: int = 4) -> list[Entry]:
         """Entries for a context phrase: strict key, else a close same-skeleton spelling."""
         found = self.exact(key)

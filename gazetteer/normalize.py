@@ -204,11 +204,18 @@ def sanitize_split(text: str) -> NameParts:
     return NameParts(tokens=tokens, script=script)
 
 
+_GLUED_SUN_ARTICLE_RE = re.compile(r"^(?:e([zdr])\1|az(?=z))[a-z]{2,}$")
+
+
 def _split_attached_article(token: str) -> tuple[str, ...]:
     # "ash-Shaykh" is split by punctuation already; this handles OCHA's glued forms such
     # as "Elbab" or "Alshughur".  Only applied to non-initial tokens: an initial "Al..."
     # is too often part of the name itself (Aleppo, Alma).
     while token[:2] in ("al", "el") and len(token) >= 5:
+        token = token[2:]
+    # Assimilated article glued on: "Ezzor", "Eddaman", "Errumman" (not "Assaf", "Attar",
+    # which are names spelt with an ayn).
+    if _GLUED_SUN_ARTICLE_RE.match(token):
         token = token[2:]
     return (token,)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from gazetteer.data import AdminUnit, Gazetteer, Place
 from gazetteer.geo import DIRECTION_BEARINGS, angle_between, bearing_deg, haversine_km
 from gazetteer.index import Hit, NameIndex
@@ -566,6 +568,13 @@ class Resolver:
                         )
                     else:
                         entries = index.exact(key)
+                        if entries and not any(e.is_admin for e in entries):
+                            # "Deir al-Zour" is spelt exactly like the city somewhere, but
+                            # is also the governorate in another spelling.
+                            entries = entries + [
+                                e for e in index.same_skeleton(skeleton_key(" ".join(span)))
+                                if e.is_admin and fuzz.ratio(key, e.strict) >= 85
+                            ]
                     if not entries:
                         continue
                     places = [index.place(e.target) for e in entries if not e.is_admin]

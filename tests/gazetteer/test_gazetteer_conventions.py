@@ -59,3 +59,14 @@ def test_similar_admin_name_is_not_taken_for_the_unit() -> None:
     # "As Safre" is not the district As-Safira just because the skeletons agree.
     result = resolve("As Safre", "Aleppo, Menbij, Menbij")
     assert result.pcode != "SY0207"
+
+
+@pytest.mark.parametrize(
+    "governorate",
+    ["Deir al-Zour", "Deir Ezzor", "Dayr az Zawr", "Deir ez Zor", "Deir-ez-Zor"],
+)
+def test_governorate_spellings_constrain_namesakes(governorate: str) -> None:
+    # Hajin exists only in Deir-ez-Zor; a namesake-free check that the context parsed.
+    result = resolve("Jaberiyeh", governorate)
+    assert not result.resolved or result.admin1_pcode == "SY09"
+    assert resolve("Hajin", governorate).admin1_pcode == "SY09"

@@ -12,9 +12,16 @@ from gazetteer.normalize import normalize, skeleton_key, strict_key
 @pytest.mark.parametrize(
     "variants",
     [
-        ["Ma'aret al Numan", "Ma'arrat al-Nu'man", "Maarat an-Numan", "Maarrat An Numan",
-         "Ma`arrat an-Nu`man", "Maʿarrat al-Nuʿman"],
-        ["Deir Ez-Zour", "Dayr az Zawr", "Deir-ez-Zor", "Dair al-Zor", "Deir ez Zor"],
+        [
+            "Ma'aret al Numan",
+            "Ma'arrat al-Nu'man",
+            "Maarat an-Numan",
+            "Maarrat An Numan",
+            "Ma`arrat an-Nu`man",
+            "Maʿarrat al-Nuʿman",
+        ],
+        ["Deir Ez-Zour", "Dayr az Zawr", "Deir-ez-Zor", "Dair al-Zor", "Deir ez Zor",
+         "Deir Ezzor"],
         ["Izaz", "A'zaz", "Azaz"],
         ["Jisr Al Shughur", "Jisr-Ash-Shugur", "Jisr ash-Shughur"],
         ["Tal Rifaat", "Tall Refaat", "Tell Rifaat"],
@@ -83,8 +90,24 @@ def test_rural_damascus_is_not_damascus() -> None:
 _ANY_TEXT = st.text(
     alphabet=st.characters(exclude_categories=["Cs"]), max_size=60
 ) | st.sampled_from(
-    ["", " ", "\x00\x1f", "🙂 camp", "al", "al al", "village", "ـــ", "ال", "Ma'arrat\u200f",
-     "\u064b\u064c", "elelelbab x", "area area", "Tell-Tall", "١٢٣", "mazraat mazraa"]
+    [
+        "",
+        " ",
+        "\x00\x1f",
+        "🙂 camp",
+        "al",
+        "al al",
+        "village",
+        "ـــ",
+        "ال",
+        "Ma'arrat\u200f",
+        "\u064b\u064c",
+        "elelelbab x",
+        "area area",
+        "Tell-Tall",
+        "١٢٣",
+        "mazraat mazraa",
+    ]
 )
 
 
