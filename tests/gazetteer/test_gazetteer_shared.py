@@ -30,7 +30,8 @@ def test_build_keeps_every_community_in_its_own_subdistrict(
     with communities.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     inside = sum(
-        1 for row in rows
+        1
+        for row in rows
         if gazetteer.locate_admin(float(row["Latitude_y"]), float(row["Longitude_x"]))
         == (row["admin1Pcode"], row["admin2Pcode"], row["admin3Pcode"])
     )
@@ -50,8 +51,9 @@ def test_gold_place_mentions(shared_dir: Path) -> None:
             result = resolve(incident["place_text"], context or None)
             total += 1
             if result.resolved and result.lat is not None and result.lon is not None:
-                within += haversine_km(result.lat, result.lon,
-                                       incident["lat"], incident["lon"]) <= 5
+                within += (
+                    haversine_km(result.lat, result.lon, incident["lat"], incident["lon"]) <= 5
+                )
                 wrong_admin1 += result.admin1_pcode != incident["admin1_pcode"]
     assert total > 50
     assert within / total >= 0.95
