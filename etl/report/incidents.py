@@ -106,6 +106,11 @@ _WEAPON_UNKNOWN_SUBCATEGORY = {
     "car_bomb": "bombing_unknown",
     "gunfire": "gunfire_unknown",
 }
+_SAME_ATTACK_MASSACRE = re.compile(
+    r"\b(?:the\s+same|this|that)\s+(?:attack|bombing|shelling|strike|airstrike)\s+"
+    r"(?:also\s+)?(?:resulted\s+in|caused|led\s+to)\s+a\s+massacre\b",
+    re.I,
+)
 _BROAD_TYPES = frozenset({"region", "regions"})
 _ANY_CONTROL = re.compile(
     r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
@@ -370,6 +375,7 @@ def build_incidents(
     sections: dict[int, int] = {}
     section_number = 0
     previous_text = ""
+    last_primary: Incident | None = None
     for position, paragraph in enumerate(paragraphs):
         if _skip_paragraph(paragraph):
             continue
@@ -397,6 +403,11 @@ def build_incidents(
                 previous_text = ""
             else:
                 previous_text = paragraph.text
+                if last_primary is not None and _SAME_ATTACK_MASSACRE.search(paragraph.text):
+                    # A witness paragraph right after an incident: "the same attack resulted
+                    # in a massacre".
+                    last_primary.massacre = True
+                last_primary = None
             continue
         primary: Incident | None = None
         secondary_sentences = {id(a.sentence) for a in anchors if a.secondary}
@@ -443,6 +454,7 @@ def build_incidents(
             if not anchor.secondary:
                 primary = incident
         previous_text = ""
+        last_primary = primary
     merged = _merge_duplicates(incidents, sections)
     if len(merged) < len(incidents):
         warnings.append(f"merged {len(incidents) - len(merged)} repeated incident(s)")

@@ -108,9 +108,10 @@ def _continues(previous: str, following: str) -> bool:
     """
     if not previous or not following:
         return False
-    if previous.endswith(" ") and not previous.rstrip().endswith(_TERMINAL):
+    # Emphasis markers and link residue after the last word do not end a sentence.
+    stripped = re.sub(r"(?:\*\*|</?u>|\]\([^)]*\)|[¹²³⁴⁵⁶⁷⁸⁹⁰])+$", "", previous.rstrip()).rstrip()
+    if previous.endswith(" ") and not stripped.endswith(_TERMINAL):
         return True
-    stripped = previous.rstrip()
     if stripped.endswith("-") and following[:1].islower():
         return True
     first = following.lstrip()[:1]
