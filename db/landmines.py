@@ -206,7 +206,7 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
                        ST_ClusterDBSCAN(g, eps := :eps, minpoints := :min_points) OVER () AS cid
                   FROM inc
             ),
-            spots AS (
+            spots AS MATERIALIZED (
                 SELECT 'dbscan-' || min(id) AS key, NULL::text AS pcode, NULL::text AS name,
                        ST_ConvexHull(ST_Collect(g)) AS gm, {_AGGREGATES}
                   FROM clustered WHERE cid IS NOT NULL GROUP BY cid
@@ -226,7 +226,7 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
                          WHERE ST_Intersects(hx.geom, inc.g)
                          ORDER BY hx.i, hx.j LIMIT 1) h
             ),
-            spots AS (
+            spots AS MATERIALIZED (
                 SELECT 'hex-' || i || '-' || j AS key, NULL::text AS pcode, NULL::text AS name,
                        hex AS gm, {_AGGREGATES}
                   FROM binned GROUP BY i, j, hex
@@ -238,7 +238,7 @@ def _grouping(query: HotspotQuery, params: dict[str, Any]) -> str:
             SELECT {column} AS pcode, {_AGGREGATES}
               FROM inc WHERE {column} IS NOT NULL GROUP BY {column}
         ),
-        spots AS (
+        spots AS MATERIALIZED (
             SELECT 'admin-' || b.pcode AS key, b.pcode, a.name_en AS name,
                    ST_Transform(a.geom, {METRIC_SRID}) AS gm, b.incident_count, b.killed,
                    b.killed_children, b.killed_women, b.injured, b.first_date, b.last_date, b.score,
@@ -264,7 +264,8 @@ def hotspot_sql(query: HotspotQuery) -> tuple[str, dict[str, Any]]:
                s.killed_women, s.injured, s.first_date, s.last_date, s.score, s.incident_ids,
                ST_AsGeoJSON(ST_Transform(s.gm, 4326), 6) AS geojson,
                hz.n AS hazard_areas, hz.codes AS hazard_codes
-          FROM spots s
+          FROM (SELECT * FROM spots
+                 ORDER BY score DESC, incident_count DESC, key LIMIT :limit) s
           LEFT JOIN LATERAL (
                 -- The metric box, back in SRID 4326, lets the GiST index on hazard_areas.geom
                 -- prefilter; the exact test is planar in UTM 37N (metres), much cheaper than
@@ -278,7 +279,6 @@ def hotspot_sql(query: HotspotQuery) -> tuple[str, dict[str, Any]]:
                    AND ST_DWithin(ST_Transform(h.geom, {METRIC_SRID}), s.gm, :hazard_m)
                 ) hz ON true
          ORDER BY s.score DESC, s.incident_count DESC, s.key
-         LIMIT :limit
     """
     return sql, params
 

@@ -324,7 +324,8 @@ def generate_synthetic(
         )
         if rng.random() < 0.7:
             width_deg = float(rng.uniform(50, 200)) / _M_PER_DEG
-            geometry = line.buffer(width_deg)
+            # Few vertices, like surveyed hazard polygons (not a smooth 64-gon).
+            geometry = line.buffer(width_deg, quad_segs=2)
             area = geometry.area * _M_PER_DEG * _M_PER_DEG * math.cos(math.radians(start.lat))
         else:
             geometry = line.interpolate(0.5, normalized=True)
