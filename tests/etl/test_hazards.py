@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -166,3 +167,28 @@ def test_bundled_severity_loads_for_known_subdistricts(
     assert again.stored == 2 * 270
     total = db_session.scalar(select(func.count()).select_from(AdminIndicator))
     assert total == 2 * 270
+
+
+def test_cli_import_reports_lines_and_commits_good_rows(make_database: Any, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    url = str(make_database())
+    engine = make_engine(url)
+    upgrade(engine)
+    path = tmp_path / "hazards.csv"
+    path.write_text(ROWS, encoding="utf-8")
+    try:
+        result = CliRunner().invoke(
+            main, ["hazards", "import", str(path)], env={"DATABASE_URL": url}
+        )
+        assert result.exit_code == 0, result.output
+        assert "line 3: hazard_type 'probable'" in result.output
+        assert "2 hazard areas added, 0 updated, 9 rows skipped" in result.output
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM hazard_areas")).scalar_one() == 2
+    finally:
+        engine.dispose()

@@ -4,6 +4,7 @@ removable without touching real data."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -95,3 +96,35 @@ def test_same_seed_same_data(db_session: Session) -> None:
     first = sample()
     generate_synthetic(db_session, incidents=200, hazards=5, seed=11, zones=False)
     assert sample() == first
+
+
+def test_cli_synth_and_clear(make_database: Any) -> None:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+    from db.engine import make_engine, make_session_factory, transaction
+    from db.migrate import upgrade
+    from db.parties import load_party_taxonomy
+    from db.reference import sync_parties
+
+    url = str(make_database())
+    engine = make_engine(url)
+    upgrade(engine)
+    with transaction(make_session_factory(engine)) as session:
+        sync_parties(session, load_party_taxonomy())
+    env = {"DATABASE_URL": url}
+    try:
+        result = CliRunner().invoke(
+            main, ["dev", "synth", "--incidents", "500", "--hazards", "20", "--seed", "3"], env=env
+        )
+        assert result.exit_code == 0, result.output
+        assert "500 incidents (75 landmine/erw), 20 hazard areas" in result.output
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM incidents")).scalar_one() == 500
+        result = CliRunner().invoke(main, ["dev", "synth", "--clear"], env=env)
+        assert result.exit_code == 0, result.output
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM incidents")).scalar_one() == 0
+            assert conn.execute(text("SELECT count(*) FROM source_documents")).scalar_one() == 0
+    finally:
+        engine.dispose()
