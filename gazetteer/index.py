@@ -58,6 +58,7 @@ class NameIndex:
         self.entries: list[Entry] = []
         self.by_strict: dict[str, list[int]] = defaultdict(list)
         self.by_skeleton: dict[str, list[int]] = defaultdict(list)
+        self.by_unqualified: dict[str, list[int]] = defaultdict(list)
         self._blocks: dict[str, tuple[list[str], list[int]]] = {}
         for place in gazetteer.places.values():
             self._add_names(place.id, False, place.all_names())
@@ -156,6 +157,11 @@ class NameIndex:
             self.by_strict[key.strict].append(number)
             if key.skeleton:
                 self.by_skeleton[key.skeleton].append(number)
+            words = key.strict.split()
+            plain = [w for w in words if w not in _QUALIFIER_WORDS]
+            if plain and len(plain) < len(words) and len("".join(plain)) >= 4:
+                # "Joubar Sharqi" is also found as plain "Jobar", a little less surely.
+                self.by_unqualified[" ".join(plain)].append(number)
 
     # ------------------------------------------------------------------ lookups
 
@@ -201,6 +207,8 @@ class NameIndex:
                 # Same consonants: very likely a spelling variant, but short skeletons
                 # collide, so the vowels still count for a third.
                 offer(entry, 0.72 + 0.24 * closeness, "skeleton")
+        for number in self.by_unqualified.get(query.strict, ()):
+            offer(self.entries[number], 0.86, "unqualified")
         if fuzzy and (not best or max(h.score for h in best.values()) < 0.97):
             for entry, score in self._fuzzy(query, limit):
                 offer(entry, score, "fuzzy")
@@ -233,6 +241,9 @@ class NameIndex:
         return self.gazetteer.admins[target]
 
 
+_QUALIFIER_WORDS = frozenset(
+    {"east", "west", "north", "south", "upper", "lower", "middle", "big", "little", "new", "old"}
+)
 _GENERIC_WORDS = frozenset(
     {"tal", "ain", "kafr", "deir", "abu", "um", "beit", "khirbet", "sheikh", "jabal", "wadi",
      "ras", "bir", "rasm", "qasr", "hay", "maarat", "mazrat", "jisr", "little", "big",

@@ -70,3 +70,21 @@ def test_governorate_spellings_constrain_namesakes(governorate: str) -> None:
     result = resolve("Jaberiyeh", governorate)
     assert not result.resolved or result.admin1_pcode == "SY09"
     assert resolve("Hajin", governorate).admin1_pcode == "SY09"
+
+
+@pytest.mark.parametrize(
+    ("name", "pcode"),
+    [("Aleppo - Salah Eddin", "N0214"), ("Aleppo - Sheikh Maqsoud", "N0123"),
+     ("Damascus - Qaboun", "N0007")],
+)
+def test_city_dash_quarter_spellings(name: str, pcode: str) -> None:
+    result = resolve(name)
+    assert result.kind == "neighbourhood"
+    assert result.pcode == pcode
+
+
+def test_name_without_its_qualifier() -> None:
+    # OCHA has only "Dummar Sharqiya" / "Dummar Gharbiya" as Damascus neighbourhoods.
+    result = resolve("Dummar", "Damascus")
+    assert result.pcode in ("N0010", "N0011") or (result.name or "").startswith("Dummar")
+    assert result.admin1_pcode == "SY01"
