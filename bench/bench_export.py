@@ -134,11 +134,13 @@ def build_database(rows: int) -> tuple[str, str, str]:
     return name, url, admin
 
 
-def measure_in_process(url: str, out: Path, use_tracemalloc: bool) -> dict[str, float]:
+def measure_in_process(
+    url: str, out: Path, format_name: str, use_tracemalloc: bool
+) -> dict[str, float]:
     """Run in a fresh child: the export to ``out``; peak RSS and (optionally) Python's peak."""
     import tracemalloc
 
-    from api.exports import geojson_chunks
+    from api.exports import geojson_chunks, write_export
     from db.engine import make_engine, make_session_factory
     from db.queries import IncidentFilter
 
@@ -148,10 +150,16 @@ def measure_in_process(url: str, out: Path, use_tracemalloc: bool) -> dict[str, 
         tracemalloc.start()
     started = time.perf_counter()
     written = 0
-    with make_session_factory(engine)() as session, out.open("wb") as sink:
-        for chunk in geojson_chunks(session, IncidentFilter()):
-            sink.write(chunk)
-            written += len(chunk)
+    with make_session_factory(engine)() as session:
+        if format_name == "geojson":
+            with out.open("wb") as sink:
+                for chunk in geojson_chunks(session, IncidentFilter()):
+                    sink.write(chunk)
+                    written += len(chunk)
+        else:
+            # GeoPackage / FlatGeobuf: batches appended to the file with pyogrio.
+            write_export(session, IncidentFilter(), out, format_name)
+            written = out.stat().st_size
     elapsed = time.perf_counter() - started
     result = {
         "seconds": round(elapsed, 1),
@@ -247,6 +255,30 @@ def measure_http(url: str) -> dict[str, float]:
         server.wait(timeout=30)
 
 
+def run_child(url: str, format_name: str, use_tracemalloc: bool) -> dict[str, float]:
+    """Measure one format in a fresh process, so its ru_maxrss is the export's own."""
+    with tempfile.TemporaryDirectory(prefix="athar-bench-") as folder:
+        out = Path(folder) / f"incidents.{format_name}"
+        command = [sys.executable, __file__, "--child", url, "--formats", format_name]
+        if use_tracemalloc:
+            command.append("--tracemalloc")
+        child = subprocess.run(
+            [*command, "--out-file", str(out)], check=True, capture_output=True, text=True
+        )
+        result: dict[str, float] = json.loads(child.stdout)
+        if format_name == "geojson":
+            counter = FeatureCounter()
+            with out.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 24), b""):
+                    counter.feed(block)
+            result["features"] = counter.features
+        else:
+            import pyogrio
+
+            result["features"] = pyogrio.read_info(out, force_feature_count=True)["features"]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -254,12 +286,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--http", action="store_true", help="also measure through uvicorn")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python's peak")
+    parser.add_argument(
+        "--formats", default="geojson", help="in-process formats, e.g. geojson,gpkg,fgb"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:  # the measuring child: a fresh process, so ru_maxrss is the export's own
-        result = measure_in_process(args.child, Path(args.out_file), args.tracemalloc)
+        result = measure_in_process(args.child, Path(args.out_file), args.formats, args.tracemalloc)
         print(json.dumps(result))
         return
 
@@ -268,24 +303,13 @@ def main() -> None:
     if url is None:
         name, url, admin = build_database(args.rows)
     try:
-        with tempfile.TemporaryDirectory(prefix="athar-bench-") as folder:
-            out = Path(folder) / "incidents.geojson"
-            command = [sys.executable, __file__, "--child", url]
-            if args.tracemalloc:
-                command.append("--tracemalloc")
-            child = subprocess.run(
-                [*command, "--out-file", str(out)], check=True, capture_output=True, text=True
-            )
-            in_process = json.loads(child.stdout)
-            counter = FeatureCounter()
-            with out.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 24), b""):
-                    counter.feed(block)
-            in_process["features"] = counter.features
+        in_process: dict[str, dict[str, float]] = {}
+        for format_name in args.formats.split(","):
+            in_process[format_name] = run_child(url, format_name, args.tracemalloc)
         report: dict[str, object] = {"rows": args.rows, "in_process": in_process}
         if args.http:
             report["http"] = measure_http(url)
-        peaks = [in_process["peak_rss_mb"]]
+        peaks = [result["peak_rss_mb"] for result in in_process.values()]
         if args.http:
             peaks.append(report["http"]["server_peak_rss_mb"])  # type: ignore[index]
         report["target_mb"] = TARGET_MB
