@@ -125,14 +125,54 @@ def _continues(previous: str, following: str) -> bool:
     return bool(not stripped.endswith(_TERMINAL) and first.islower())
 
 
+def _wrapped_continues(previous: str, following: str, width: int) -> bool:
+    # In wrapped text a line that stops without terminal punctuation carries on when it
+    # reaches the wrap width; a short line ends its paragraph (a title, a caption's end), and
+    # links or list items never continue one.
+    stripped = previous.rstrip()
+    if stripped.endswith(_TERMINAL) or len(stripped) < 0.7 * width:
+        return False
+    if re.match(r"https?://", stripped) or re.match(r"https?://", following):
+        return False
+    if re.search(r"\b(?:19|20)\d\d\s*(?:©.*)?$", stripped) and re.search(r"[-–—]\s*\w+", stripped):
+        return False  # a photo caption ends with its date
+    if len(following) < 40 and not following.endswith(_TERMINAL) and following[:1].isupper():
+        return False  # a short capitalised line: a name or a title, not a continuation
+    return not re.match(r"^(?:[-•➤■]|[IVX]+\.|[A-Z]\.|\d{1,2}[.)-])\s", following)
+
+
 _FOOTNOTE = re.compile(r"^\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\d{1,2}\.)\s+\S")
+
+
+def wrap_width(text: str) -> int:
+    """The fixed width the text was wrapped at (a PDF or e-mail extraction), or 0 when it
+    was not: most longer lines stop mid-sentence and their lengths cluster."""
+    lengths = [len(line.rstrip()) for line in text.splitlines() if len(line.strip()) > 40]
+    if len(lengths) < 20:
+        return 0
+    unterminated = sum(
+        1
+        for line in text.splitlines()
+        if len(line.strip()) > 40 and not line.rstrip().endswith(_TERMINAL)
+    )
+    lengths.sort()
+    median = lengths[len(lengths) // 2]
+    return median if unterminated / len(lengths) > 0.5 and 50 <= median <= 130 else 0
+
+
+def is_hard_wrapped(text: str) -> bool:
+    return wrap_width(text) > 0
 
 
 def _raw_paragraphs(text: str) -> Iterator[list[tuple[int, str]]]:
     block: list[tuple[int, str]] = []
     footnotes: list[list[tuple[int, str]]] = []
+    width = wrap_width(text)
     for offset, line in _lines(text):
         if not line.strip():
+            continue
+        if block and width and _wrapped_continues(block[-1][1], line.strip(), width):
+            block.append((offset, line))
             continue
         if block and _continues(block[-1][1], line.strip()):
             block.append((offset, line))

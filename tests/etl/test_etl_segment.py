@@ -54,3 +54,23 @@ def test_footnote_between_hyphenated_halves() -> None:
         "We could not identify the group due to the consideration of the area's security situation."
     )
     assert paragraphs[1].text.startswith("⁴ We contacted") or "contacted" in paragraphs[1].text
+
+
+def test_hard_wrapped_text_without_trailing_spaces() -> None:
+    body = (
+        "On Friday, May 3, 2019, a landmine planted by an unknown party exploded in Tell\n"
+        "Nasr village in the eastern suburbs of Hama governorate, resulting in the deaths\n"
+        "of two children. The area was under the control of Syrian regime forces at the\n"
+        "time of the incident.\n"
+    )
+    filler = "".join(
+        f"Paragraph {n} is ordinary prose that runs on across the wrapped line and it\n"
+        "keeps going across another wrapped line of about the same width as before\n"
+        "until it finally ends here.\n\n"
+        for n in range(12)
+    )
+    text = "A Short Title\n\n" + body + "\n" + filler
+    paragraphs = segment(text)
+    assert paragraphs[0].text == "A Short Title"
+    assert paragraphs[1].text.startswith("On Friday, May 3, 2019")
+    assert paragraphs[1].text.endswith("at the time of the incident.")
