@@ -23,6 +23,8 @@ community_pcode   optional OCHA community P-code (C + 4-6 digits)
 lat, lon          CSV only: the point (WGS84 decimal degrees)
 geometry          GeoJSON only: Point, Polygon or MultiPolygon (lon/lat)
 source            required per row unless given with ``--source``
+(other columns)   kept in ``attributes`` (e.g. IMSMA ``neighbourhood``, ``idp_camp``,
+                  evidence flags), empty values dropped
 ================  ========================================================================
 
 Admin P-codes (governorate, district, sub-district) are filled by point-in-polygon on
@@ -209,6 +211,19 @@ def clean_row(
         "community_pcode": community,
         "source": source,
         "wkt": geometry.wkt,
+        # Other IMSMA fields (neighbourhood, idp_camp, evidence flags, team, ...) are kept.
+        "attributes": json.dumps(
+            {
+                key: value
+                for key, value in raw.items()
+                if key
+                and key not in FIELDS
+                and key not in ("lat", "lon", "geometry")
+                and value not in (None, "")
+            },
+            ensure_ascii=False,
+            default=str,
+        ),
     }
 
 
@@ -253,11 +268,11 @@ _UPSERT_SQL = text(
     """
     INSERT INTO hazard_areas (hazard_code, name, hazard_type, status, closure_reason,
         contamination, device_types, area_m2, geom, reported_on, surveyed_on, closed_on,
-        community_pcode, organisation, source, source_document_id)
+        community_pcode, organisation, source, source_document_id, attributes)
     VALUES (:hazard_code, :name, :hazard_type, :status, :closure_reason,
         :contamination, :device_types, :area_m2, ST_GeomFromText(:wkt, 4326),
         :reported_on, :surveyed_on, :closed_on, :community_pcode, :organisation, :source,
-        :source_document_id)
+        :source_document_id, CAST(:attributes AS jsonb))
     ON CONFLICT (hazard_code) DO UPDATE SET
         name = EXCLUDED.name, hazard_type = EXCLUDED.hazard_type, status = EXCLUDED.status,
         closure_reason = EXCLUDED.closure_reason, contamination = EXCLUDED.contamination,
@@ -266,7 +281,7 @@ _UPSERT_SQL = text(
         surveyed_on = EXCLUDED.surveyed_on, closed_on = EXCLUDED.closed_on,
         community_pcode = EXCLUDED.community_pcode, organisation = EXCLUDED.organisation,
         source = EXCLUDED.source, source_document_id = EXCLUDED.source_document_id,
-        updated_at = now()
+        attributes = EXCLUDED.attributes, updated_at = now()
     RETURNING id, (xmax = 0) AS inserted
     """
 )

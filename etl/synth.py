@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from db.control import refresh_incident_control
 from db.models import AdminUnit, SourceDocument
-from etl.zones import ParsedZone, _polygonal, store_zones
+from etl.zones import ParsedZone, polygonal_parts, store_zones
 from gazetteer.data import Gazetteer, Place
 
 FIRST_DAY = dt.date(2014, 1, 1)
@@ -445,7 +445,7 @@ def _synthetic_zones(
         for holder, cell in zip(holders, cells.geoms, strict=True):
             by_holder.setdefault(holder, []).append(cell)
         for holder, parts in sorted(by_holder.items()):
-            geometry = _polygonal(unary_union(parts).intersection(syria))
+            geometry = polygonal_parts(unary_union(parts).intersection(syria))
             if geometry.is_empty:
                 continue
             parsed.append(

@@ -141,7 +141,7 @@ def _split_parties(value: Any) -> list[str]:
     return []
 
 
-def _polygonal(geometry: BaseGeometry) -> MultiPolygon:
+def polygonal_parts(geometry: BaseGeometry) -> MultiPolygon:
     """The polygons of a geometry (dropping the lines/points make_valid may leave)."""
     if isinstance(geometry, Polygon):
         return MultiPolygon([geometry]) if not geometry.is_empty else MultiPolygon()
@@ -149,7 +149,7 @@ def _polygonal(geometry: BaseGeometry) -> MultiPolygon:
         return geometry
     parts: list[Polygon] = []
     for part in getattr(geometry, "geoms", ()):
-        polygonal = _polygonal(part)
+        polygonal = polygonal_parts(part)
         parts.extend(polygonal.geoms)
     return MultiPolygon(parts)
 
@@ -268,7 +268,7 @@ def parse_features(
             reason = explain_validity(geometry)
             geometry = make_valid(geometry)
             issues.append(FeatureIssue(index, "warning", f"geometry repaired ({reason})"))
-        polygons = _polygonal(geometry)
+        polygons = polygonal_parts(geometry)
         if polygons.is_empty or polygons.area == 0:
             error("geometry has no area")
             continue

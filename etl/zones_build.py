@@ -50,7 +50,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from db.parties import load_party_taxonomy
-from etl.zones import _polygonal
+from etl.zones import polygonal_parts
 from gazetteer.data import Gazetteer
 
 HNO_FILE = "ocha_hno2023_syr/syr_hno2023_adm3_areas_of_control_population_shares.csv"
@@ -80,7 +80,7 @@ NWS_DEFAULT = "hts"
 def _tidy(geometry: BaseGeometry) -> MultiPolygon:
     simplified = geometry.simplify(SIMPLIFY_DEGREES, preserve_topology=True)
     rounded = shapely.set_precision(simplified, PRECISION_DEGREES)
-    return _polygonal(shapely.make_valid(rounded))
+    return polygonal_parts(shapely.make_valid(rounded))
 
 
 def _write(path: Path, metadata: dict[str, Any], features: list[dict[str, Any]]) -> int:

@@ -110,7 +110,12 @@ def test_geojson_polygons_and_points(db_session: Session, tmp_path: Path) -> Non
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [36.6, 35.6]},
-                "properties": {"hazard_code": "GJ-2", "hazard_type": "suspected"},
+                "properties": {
+                    "hazard_code": "GJ-2",
+                    "hazard_type": "suspected",
+                    "idp_camp": "yes",
+                    "ev_scrap": "",
+                },
             },
             {
                 "type": "Feature",
@@ -136,6 +141,8 @@ def test_geojson_polygons_and_points(db_session: Session, tmp_path: Path) -> Non
         ).all()
     )
     assert kinds == {"GJ-1": "POLYGON", "GJ-2": "POINT"}
+    extra = db_session.scalar(select(HazardArea.attributes).where(HazardArea.hazard_code == "GJ-2"))
+    assert extra == {"idp_camp": "yes"}
     document_kind = db_session.scalar(
         select(SourceDocument.kind).where(SourceDocument.title == "hazards.geojson")
     )
