@@ -82,14 +82,18 @@ def main() -> int:
 
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     bad = run_jsonl(io.StringIO(payload), out, err)
     elapsed = time.perf_counter() - started
+    # CPU time is the fair "one core" figure on a shared machine; wall time is shown too.
+    cpu = time.process_time() - cpu_started
     answers = [json.loads(line) for line in out.getvalue().splitlines()]
     resolved = sum(1 for a in answers if a["lat"] is not None)
     print(f"start-up (load + index): {startup:.2f} s")
     print(f"queries: {len(queries)}  resolved: {resolved}  bad lines: {bad}")
-    print(f"throughput: {len(queries) / elapsed:,.0f} names/s "
-          f"({elapsed / len(queries) * 1e3:.3f} ms per name, one core)")
+    print(f"throughput: {len(queries) / cpu:,.0f} names per CPU-second "
+          f"({cpu / len(queries) * 1e3:.3f} ms per name, one core); "
+          f"wall clock {len(queries) / elapsed:,.0f} names/s")
     return 0
 
 
