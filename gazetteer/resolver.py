@@ -8,9 +8,13 @@
   X and Y", "X city"), compass words ("eastern suburbs of Hama governorate") compared
   against the candidate's bearing from the reference unit or anchor.
 
-Names that are not in the gazetteer are not resolved, except camps, neighbourhoods and
-facilities, which fall back to their host place when the context names it — and the
-``location_precision`` and ``reason`` then say so.
+When no candidate is good enough, a few fallbacks are tried, each named in ``reason``:
+other forms of the name ("City - Quarter", "X (Y)", "X/Y", "also known as" names, the
+name without "farms of" or without a qualifier); a looser match among the places of a
+sub-district the context names; a longer name containing the query's words when it is the
+only one in the named governorate.  Camps, neighbourhoods and facilities that are not in
+the gazetteer resolve to the host town or city the context gives, with a
+``location_precision`` that says so.  Anything else is returned unresolved, with no point.
 """
 
 from __future__ import annotations
