@@ -111,6 +111,20 @@ _SAME_ATTACK_MASSACRE = re.compile(
     r"(?:also\s+)?(?:resulted\s+in|caused|led\s+to)\s+a\s+massacre\b",
     re.I,
 )
+# The gazetteer's precisions that the interchange format names differently: a camp or a
+# landmark is located at community level.
+_INTERCHANGE_PRECISION = {
+    "exact": "exact",
+    "community": "community",
+    "neighbourhood": "neighbourhood",
+    "neighborhood": "neighbourhood",
+    "subdistrict": "subdistrict",
+    "district": "district",
+    "governorate": "governorate",
+    "country": "country",
+    "camp": "community",
+    "landmark": "community",
+}
 _BROAD_TYPES = frozenset({"region", "regions"})
 _ANY_CONTROL = re.compile(
     r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
@@ -540,7 +554,9 @@ def _split_by_place(
             incident.governorate,
         ):
             part.place_pcode, part.lat, part.lon = resolution.pcode, resolution.lat, resolution.lon
-            part.location_precision = resolution.location_precision or part.location_precision
+            part.location_precision = _INTERCHANGE_PRECISION.get(
+                resolution.location_precision or "", part.location_precision
+            )
         split.append(part)
     return split
 
@@ -781,6 +797,14 @@ def _fill_place(
         containing = [m for m in find_places(context) if m.role == "harm"]
         if containing:
             resolution = resolve_place(containing[0].text, stated)
+    if not resolution.resolved and (mention.type_word or "").lower().endswith("camp"):
+        # A camp the gazetteer does not list is located by the village the text places it
+        # at ("... on the outskirts of al-Hamama village").
+        for later in find_places(text[mention.end : mention.end + 300]):
+            if later.role == "harm" and later.type_word:
+                resolution = resolve_place(later.text, stated)
+                if resolution.resolved:
+                    break
     if (
         resolution.resolved
         and stated
@@ -802,7 +826,9 @@ def _fill_place(
     if resolution.resolved:
         incident.place_pcode = resolution.pcode
         incident.lat, incident.lon = resolution.lat, resolution.lon
-        incident.location_precision = resolution.location_precision or "community"
+        incident.location_precision = _INTERCHANGE_PRECISION.get(
+            resolution.location_precision or "", "community"
+        )
         if resolution.admin1_pcode and not incident.admin1_pcode:
             incident.admin1_pcode = resolution.admin1_pcode
     else:
