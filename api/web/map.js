@@ -23,6 +23,8 @@
   const CELL_COLOUR = "#6b4f3a";
   const HOTSPOT_COLOUR = "#117a65";
   const HAZARD_COLOUR = "#b03a2e";
+  // Hazard areas are a few hundred metres across: specks below this zoom, not worth the tiles.
+  const HAZARDS_FROM_ZOOM = 8;
   const FILTER_KEYS = ["perpetrator", "weapon", "victim_category", "facility"];
   const LAYER_GROUPS = {
     incidents: ["incident-cells", "incident-points"],
@@ -84,6 +86,8 @@
     visible: { incidents: true, hotspots: true, hazards: true, zones: true, admin: true, labels: true },
     hotspotMethod: "dbscan",
     archives: {},
+    ready: false,
+    hotspotsAllowed: false,
   };
 
   function partyByCode(code) {
@@ -251,11 +255,11 @@
       },
     });
     map.addLayer({
-      id: "hazards-fill", type: "fill", source: "hazards", "source-layer": "hazard_areas",
+      id: "hazards-fill", minzoom: HAZARDS_FROM_ZOOM, type: "fill", source: "hazards", "source-layer": "hazard_areas",
       paint: { "fill-color": HAZARD_COLOUR, "fill-opacity": 0.25 },
     });
     map.addLayer({
-      id: "hazards-line", type: "line", source: "hazards", "source-layer": "hazard_areas",
+      id: "hazards-line", minzoom: HAZARDS_FROM_ZOOM, type: "line", source: "hazards", "source-layer": "hazard_areas",
       paint: { "line-color": HAZARD_COLOUR, "line-width": 1.2, "line-dasharray": [2, 1] },
     });
     map.addLayer({
@@ -311,6 +315,7 @@
   }
 
   function refreshIncidents(map) {
+    if (!state.ready) return;
     const source = map.getSource("incidents");
     if (source && !state.archives.incidents) source.setTiles(incidentTiles());
     map.setPaintProperty("incident-points", "circle-color", pointColour());
@@ -320,6 +325,7 @@
   }
 
   function refreshZones(map) {
+    if (!state.ready) return;
     const source = map.getSource("zones");
     if (source && !state.archives.control_zones) source.setTiles(zoneTiles());
   }
@@ -329,7 +335,7 @@
   let hotspotRequest = null;
 
   async function refreshHotspots(map) {
-    if (!state.visible.hotspots) return;
+    if (!state.visible.hotspots || !state.hotspotsAllowed) return;
     if (hotspotRequest) hotspotRequest.abort();
     hotspotRequest = new AbortController();
     const date = dayToIso(state.day);
@@ -443,7 +449,7 @@
     }
     const other = el("div", { class: "legend-group" });
     if (state.visible.hotspots) other.append(legendItem("ring", null, "Landmine/ERW hotspot (up to the date)"));
-    if (state.visible.hazards) other.append(legendItem("", HAZARD_COLOUR, "Hazard area (mines, ERW)"));
+    if (state.visible.hazards) other.append(legendItem("", HAZARD_COLOUR, `Hazard area (mines, ERW), from zoom ${HAZARDS_FROM_ZOOM}`));
     if (state.visible.admin) other.append(legendItem("", "#fbf9f4", "Admin units (dashed boundaries)"));
     legend.append(other);
   }
@@ -839,15 +845,11 @@
   // --- start ---------------------------------------------------------------------------
 
   async function start() {
-    const response = await fetch(`${ORIGIN}/map/config.json`);
-    if (!response.ok) throw new Error(`config: HTTP ${response.status}`);
-    state.config = await response.json();
-    parseArchives();
-    if (Object.keys(state.archives).length) {
-      const protocol = new pmtiles.Protocol();
-      maplibregl.addProtocol("pmtiles", protocol.tile);
-    }
-
+    // The configuration and MapLibre's start-up (style, workers) proceed side by side.
+    const configLoaded = fetch(`${ORIGIN}/map/config.json`).then((response) => {
+      if (!response.ok) throw new Error(`config: HTTP ${response.status}`);
+      return response.json();
+    });
     const map = new maplibregl.Map({
       container: "map",
       // No basemap from elsewhere: the style starts empty and gets the API's own layers.
@@ -857,6 +859,7 @@
       attributionControl: { compact: true },
       hash: true,
     });
+    const mapLoaded = new Promise((resolve) => map.once("load", resolve));
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     map.addControl(new maplibregl.ScaleControl(), "bottom-right");
     labels.map = map;
@@ -868,6 +871,12 @@
       console.error("athar map:", message);
     });
 
+    state.config = await configLoaded;
+    parseArchives();
+    if (Object.keys(state.archives).length) {
+      const protocol = new pmtiles.Protocol();
+      maplibregl.addProtocol("pmtiles", protocol.tile);
+    }
     buildChoices(map);
     wireControls(map);
     wireSearch(map);
@@ -878,27 +887,38 @@
     $("slider").value = String(initial);
     $("date-label").textContent = dayToIso(initial);
     $("window-label").textContent = windowLabel();
+    status(`${state.config.incident_count.toLocaleString()} published incidents.`);
 
     const api = { map, state, setDay: (iso) => setDay(map, isoToDay(iso), { immediate: true }), loaded: false };
     window.athar = api;
 
-    map.on("load", () => {
-      addLayers(map);
-      applyVisibility(map);
-      for (const layer of ["incident-points", "incident-cells", "hotspots-fill", "hazards-fill", "zones-fill"]) {
-        map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
-        map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+    await mapLoaded;
+    addLayers(map);
+    state.ready = true;
+    applyVisibility(map);
+    for (const layer of ["incident-points", "incident-cells", "hotspots-fill", "hazards-fill", "zones-fill"]) {
+      map.on("mouseenter", layer, () => { map.getCanvas().style.cursor = "pointer"; });
+      map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
+    }
+    updateDownloads(map);
+    renderLegend(map);
+    labels.refresh();
+    const incidentsIn = (event) => {
+      if (event.sourceId === "incidents" && event.isSourceLoaded) {
+        api.incidentsAt = performance.now();
+        map.off("sourcedata", incidentsIn);
       }
-      updateDownloads(map);
+    };
+    map.on("sourcedata", incidentsIn);
+    map.once("idle", () => {
+      api.loaded = true;
+      api.loadedAt = performance.now();
+      document.body.dataset.ready = "true";
       renderLegend(map);
+      // Hotspots are computed on request (DBSCAN over the view); asked for once the tiles
+      // are in, they do not hold back the first picture.
+      state.hotspotsAllowed = true;
       refreshHotspots(map);
-      labels.refresh();
-      map.once("idle", () => {
-        api.loaded = true;
-        api.loadedAt = performance.now();
-        document.body.dataset.ready = "true";
-        renderLegend(map);
-      });
     });
     const onMove = debounce(() => {
       updateDownloads(map);
@@ -912,7 +932,6 @@
       if (event.sourceId === "zones" && event.isSourceLoaded) legendLater();
     });
     map.on("click", (event) => onClick(map, event));
-    status(`${state.config.incident_count.toLocaleString()} published incidents.`);
   }
 
   start().catch((error) => {
