@@ -893,6 +893,11 @@ def _merge_duplicates(incidents: list[Incident], sections: dict[int, int]) -> li
                 and (
                     kept.weapon is None or incident.weapon is None or kept.weapon == incident.weapon
                 )
+                and (
+                    kept.perpetrator_category is None
+                    or incident.perpetrator_category is None
+                    or kept.perpetrator_category == incident.perpetrator_category
+                )
             ),
             None,
         )
