@@ -46,6 +46,16 @@ COORD_DECIMALS = 5
 ATTACH_RADIUS_KM = 2.5
 ATTACH_MIN_SIMILARITY = 72.0
 
+# Camps whose source row gives no P-code, placed by what the row's location note says
+# (host town named there, or the district for "Derik countryside").
+CAMP_HOST_HINTS: dict[str, str] = {
+    "Roj": "SY0803",            # Al-Malikiyah (Derik) countryside
+    "Newroz": "C4881",          # 2 km north of Derik / Al-Malikeyyeh
+    "Serekaniye": "C4360",      # about 6 km east of Al-Hasakah city centre
+    "Menbij East Old": "C1767",  # near Menbij
+    "Menbij East New": "C1767",
+}
+
 # Regions that reports name like admin units but that are not OCHA units.  Each maps to
 # the OCHA unit that best stands for it (looked up by OCHA English name at build time).
 REGION_ALIASES: tuple[tuple[str, int, str], ...] = (
@@ -458,7 +468,10 @@ def build_camps(
     camps_csv = src / "syria_camps" / "camps.csv"
     if camps_csv.exists():
         for number, row in enumerate(_read_csv(camps_csv), start=1):
-            host = communities.get(row["community_pcode"])
+            hint = CAMP_HOST_HINTS.get(row["camp_name"].strip())
+            host = communities.get(row["community_pcode"] or (hint or ""))
+            if hint in admin_units and not row["admin3_pcode"]:
+                row = {**row, "admin3_pcode": hint}
             names = [row["camp_name"], *(a for a in row["alt_names"].split(";"))]
             names = [_PAREN_RE.sub(" ", n).strip() for n in names]
             if row["camp_name_ar"]:
@@ -471,7 +484,8 @@ def build_camps(
             elif row["admin3_pcode"] in admin_units:
                 unit = admin_units[row["admin3_pcode"]]
                 lat, lon, precise = unit["lat"], unit["lon"], False
-                adm = (unit["adm1"], unit["adm2"], unit["pcode"])
+                adm = (unit["adm1"], unit["adm2"] or unit["pcode"],
+                       unit["pcode"] if unit["level"] == 3 else None)
             else:
                 continue
             out.append(

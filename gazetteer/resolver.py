@@ -311,7 +311,9 @@ class Resolver:
             reason = "; ".join(best.notes)
             if place.kind == "camp" and not place.precise:
                 host = self.gazetteer.places.get(place.parent or "")
-                where = host.name if host else "its sub-district"
+                unit = self.gazetteer.admins.get(place.parent or "")
+                where = host.name if host else (
+                    f"{unit.kind} {unit.name}" if unit else "its admin unit")
                 reason += f"; camp has no coordinates, located at {where}"
             return self._place_resolution(name, place, best.score, runners, reason, precision)
         if best is not None and best.admin is not None:
@@ -796,7 +798,12 @@ def _precision_for(place: Place) -> str:
     if place.kind == "neighbourhood":
         return "neighbourhood"
     if place.kind == "camp":
-        return "camp" if place.precise else "community"
+        if place.precise:
+            return "camp"
+        # Without its own point a camp sits at its host: a community, or an admin unit.
+        parent = place.parent or ""
+        return {4: "governorate", 6: "district", 8: "subdistrict"}.get(
+            len(parent) if parent.startswith("SY") else 0, "community")
     if place.kind == "landmark":
         return "exact"
     return "community"

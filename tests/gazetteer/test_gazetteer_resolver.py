@@ -169,6 +169,15 @@ def test_camp_not_in_gazetteer_is_anchored_to_town() -> None:
     assert result.reason.startswith("camp not in gazetteer; anchored to town")
 
 
+def test_camps_without_own_point_say_where_they_are() -> None:
+    roj = resolve("Roj Camp", "Al-Hasakeh")
+    assert roj.kind == "camp" and roj.location_precision == "district"
+    assert roj.admin2_pcode == "SY0803"
+    assert "district Al-Malikeyyeh" in roj.reason
+    qah = resolve("Qah Camp")
+    assert qah.pcode == "C4131" and qah.location_precision == "community"
+
+
 def test_facility_resolves_to_its_town() -> None:
     result = resolve("Sednaya Military Prison", "Rural Damascus governorate")
     assert result.pcode == "C2404"
