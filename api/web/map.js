@@ -383,7 +383,7 @@
         const key = `${label.kind}:${label.pcode}:${label.lon}:${label.lat}`;
         wanted.add(key);
         if (this.markers.has(key)) continue;
-        const node = el("div", { class: `place-label ${label.kind}` },
+        const node = el("div", { class: `place-label ${label.kind}`, "data-kind": label.kind },
           el("span", { class: "en", text: label.name_en }),
           label.name_ar ? el("span", { class: "ar", lang: "ar", dir: "rtl", text: label.name_ar }) : null);
         const marker = new maplibregl.Marker({ element: node, anchor: "top" })
@@ -395,6 +395,22 @@
           marker.remove();
           this.markers.delete(key);
         }
+      }
+      this.declutter();
+    },
+    // Greedy collision test, larger units first: a label overlapping one already kept hides.
+    declutter() {
+      const rank = { admin1: 0, admin2: 1, admin3: 2, community: 3, camp: 4, neighbourhood: 5 };
+      const nodes = [...this.markers.values()].map((marker) => marker.getElement());
+      nodes.sort((a, b) => (rank[a.dataset.kind] ?? 9) - (rank[b.dataset.kind] ?? 9));
+      const kept = [];
+      for (const node of nodes) {
+        node.style.visibility = "";
+        const box = node.getBoundingClientRect();
+        const overlaps = kept.some((other) => box.left < other.right && box.right > other.left
+          && box.top < other.bottom && box.bottom > other.top);
+        if (overlaps) node.style.visibility = "hidden";
+        else kept.push(box);
       }
     },
   };
@@ -911,6 +927,13 @@
     };
     map.on("sourcedata", incidentsIn);
     map.once("idle", () => {
+      // A compact attribution unfolds when its text arrives and would cover a phone's map;
+      // folded, it is one tap away.
+      const attribution = map.getContainer().querySelector(".maplibregl-ctrl-attrib.maplibregl-compact");
+      if (attribution) {
+        attribution.classList.remove("maplibregl-compact-show");
+        attribution.removeAttribute("open");
+      }
       api.loaded = true;
       api.loadedAt = performance.now();
       document.body.dataset.ready = "true";
