@@ -372,6 +372,8 @@ def _incident_candidates(search_box: ColumnElement[Any]) -> ColumnElement[bool]:
         select(AdminUnit.pcode)
         .where(
             AdminUnit.level == 3,
+            # The polygon's box first (GiST index), then its point, for the few left.
+            AdminUnit.geom.op("&&")(search_box),
             func.ST_PointOnSurface(AdminUnit.geom).op("&&")(search_box),
         )
         .scalar_subquery()
