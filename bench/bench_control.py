@@ -193,7 +193,11 @@ def main() -> int:
                 10,
             ),
         ]
-        app = create_app(settings, engine=engine)
+        # The benchmark is one caller hammering the API: per-address rate limits would
+        # measure 429s, not queries.
+        app = create_app(
+            settings.model_copy(update={"rate_limit_anonymous_per_minute": 0}), engine=engine
+        )
         print(
             f"\n{args.requests} requests per bounded scenario "
             f"({args.incidents} incidents, {args.hazards} hazard areas)\n"
