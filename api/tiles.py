@@ -6,10 +6,11 @@ Rules (user-facing; the README repeats them):
   ``hazard_areas``; ``control_zones`` (zones valid on ``?date=``, default today);
   ``admin_units`` (governorates at z0–6, districts at z7–8, sub-districts from z9).
 * **Aggregation.** Below zoom :data:`CLUSTER_BELOW_ZOOM` (z0–9) the incident layers carry no
-  single incidents: each tile is cut into a :data:`GRID_CELLS_PER_TILE` × 32 grid in Web
+  single incidents: each tile is cut into a 32 × 32 grid (:data:`GRID_CELLS_PER_TILE`) in Web
   Mercator and every non-empty cell becomes one point, at the mean position of its incidents,
   with ``count``, ``killed_total``, ``killed_children``, ``killed_women``, ``injured`` and
-  ``massacres`` (sums; unknown counts add nothing). An incident belongs to exactly one tile
+  ``massacres`` (sums; unknown counts add nothing), so a tile never has more than 1,024
+  features whatever the number of incidents. An incident belongs to exactly one tile
   per zoom (tiles are half-open boxes), so the sums over a zoom level's tiles equal the
   totals of the incidents matching the filter. From z10 a tile carries single incidents with
   the public popup attributes (:func:`db.queries.public_incident_columns`), including those
@@ -24,8 +25,9 @@ Every value reaches PostgreSQL as a bound parameter. Geometry is stored in SRID 
 (lon/lat); tiles are cut in EPSG:3857. The spatial filter compares the stored 4326 column
 with ``ST_Transform(ST_TileEnvelope(...), 4326)`` so its GiST index is used; only the rows
 found are transformed. A Web Mercator tile is a lon/lat rectangle in 4326 (meridians and
-parallels stay straight), so the transformed envelope is exact, and its margin covers the
-buffer.
+parallels stay straight), so the transformed envelope is exact; its margin covers the
+buffer, and it is clipped to the Mercator square first so that it cannot wrap across the
+antimeridian at low zoom.
 """
 
 from __future__ import annotations
