@@ -493,8 +493,9 @@
   function killedText(props) {
     if (props.killed_total === null || props.killed_total === undefined) return "unknown";
     const parts = [];
-    if (props.killed_children) parts.push(`${props.killed_children} children`);
-    if (props.killed_women) parts.push(`${props.killed_women} women`);
+    const count = (n, one, many) => `${n} ${Number(n) === 1 ? one : many}`;
+    if (props.killed_children) parts.push(count(props.killed_children, "child", "children"));
+    if (props.killed_women) parts.push(count(props.killed_women, "woman", "women"));
     return parts.length ? `${props.killed_total} (${parts.join(", ")})` : String(props.killed_total);
   }
 

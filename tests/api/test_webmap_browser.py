@@ -530,3 +530,43 @@ def test_phone_sized_screen(map_server: str, browser_context: Any) -> None:
         assert watch.errors == []
     finally:
         tab.close()
+
+
+def test_hotspot_popup_and_colour_switch(map_server: str, page: tuple[Any, ConsoleWatch]) -> None:
+    tab, watch = page
+    open_map(tab, map_server, "14/35.902/36.751")
+    tab.wait_for_function(
+        "() => window.athar.map.queryRenderedFeatures({layers: ['hotspots-fill',"
+        " 'hotspots-line', 'hotspots-point']}).length > 0",
+        timeout=30_000,
+    )
+    settle(tab)
+    # The middle of the hull: the three landmine incidents' centroid.
+    x, y = tab.evaluate(
+        "() => { const p = window.athar.map.project([36.7503, 35.902]); return [p.x, p.y]; }"
+    )
+    frame = tab.locator("#map").bounding_box()
+    # Points sit on top of the hull; click beside them, still inside the hazard area and hull.
+    tab.evaluate(
+        "() => window.athar.map.setLayoutProperty('incident-points', 'visibility', 'none')"
+    )
+    tab.mouse.click(frame["x"] + x, frame["y"] + y)
+    popup = tab.locator(".maplibregl-popup-content")
+    popup.wait_for(timeout=10_000)
+    text_ = popup.inner_text()
+    assert "Landmine hotspot #1" in text_, text_
+    assert "Incidents" in text_ and "3" in text_
+    assert "2021-06-03 – 2021-06-08" in text_
+    shot(tab, "07-hotspot-popup")
+    tab.evaluate(
+        "() => window.athar.map.setLayoutProperty('incident-points', 'visibility', 'visible')"
+    )
+
+    # The colour switch repaints single incidents by weapon.
+    tab.check("input[name=colour-by][value=weapon]")
+    colour = tab.evaluate(
+        "() => JSON.stringify(window.athar.map.getPaintProperty('incident-points', 'circle-color'))"
+    )
+    assert '"weapon"' in colour and "landmine" in colour
+    assert "Incidents by weapon" in tab.locator("#legend").inner_text()
+    assert watch.errors == []
