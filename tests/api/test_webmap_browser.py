@@ -491,6 +491,16 @@ def test_low_zoom_cells_filters_and_downloads(
     shot(tab, "04-low-zoom-cells-landmine-filter")
     body = tab.evaluate("(u) => fetch(u).then((r) => r.text())", href)
     assert body.count("\n") >= 4, body  # header and three incidents
+
+    # Play from the end starts again at the first day and steps a week at a time.
+    tab.click("#play")
+    tab.wait_for_function(
+        "() => document.getElementById('date-label').textContent === '2020-01-08'",
+        timeout=10_000,
+    )
+    tab.click("#play")
+    assert tab.get_attribute("#play", "aria-pressed") == "false"
+    settle(tab)
     assert watch.errors == []
 
 
