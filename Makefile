@@ -51,17 +51,22 @@ system:
 	fi; \
 	command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose); \
 	command -v npm >/dev/null 2>&1 || need+=(nodejs npm); \
-	if [ -n "$(WITH_BROWSER)" ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium fonts-dejavu-core); fi; \
+	optional=(); \
+	if [ -n "$(WITH_BROWSER)" ] && [ ! -x /usr/bin/chromium ]; then optional+=(chromium fonts-dejavu-core); fi; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv); \
-	if [ $${#need[@]} -eq 0 ]; then exit 0; fi; \
+	if [ $${#need[@]} -eq 0 ] && [ $${#optional[@]} -eq 0 ]; then exit 0; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	elif [ $${#need[@]} -eq 0 ]; then \
+	  echo "Not installing $${optional[*]} (needs root): the web map's browser test will be skipped." >&2; \
+	  exit 0; \
 	else \
 	  echo "athar needs these system packages: $${need[*]}" >&2; \
 	  echo "Install them as root (apt-get install $${need[*]}), or run make as root or with" >&2; \
 	  echo "passwordless sudo; or set DATABASE_URL to an existing PostGIS database." >&2; \
 	  exit 1; \
 	fi; \
+	need+=("$${optional[@]}"); \
 	echo "Installing system packages: $${need[*]}"; \
 	$$sudo apt-get update -qq; \
 	if ! apt-cache show "postgresql-$(PG_VERSION)-postgis-3" >/dev/null 2>&1; then \
