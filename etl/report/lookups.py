@@ -63,7 +63,11 @@ WEAPONS: Table = _table(
             r"|\bshot\b|\bbullets?\b|\bopened\s+fire\b|\bmachine[- ]guns?\b",
         ),
         ("fire", r"\bfire\s+broke\s+out\b|\bburned\s+to\s+death\b|\bcaught\s+fire\b"),
-        ("other", r"\bexplosives\s+used\b|\bdetonation\s+of\s+explosives\b"),
+        (
+            "other",
+            r"\bexplosives\s+used\b|\bdetonation\s+of\s+explosives\b|\bstabb(?:ed|ing)\b"
+            r"|\bbeaten\s+to\s+death\b|\bhand\s+grenades?\b",
+        ),
     ]
 )
 

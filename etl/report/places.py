@@ -102,6 +102,7 @@ GOVERNORATE_EXPR = re.compile(
     rf"|\b(?P<countryside>{_GOV_SPELLING})\s+(?:countryside|suburbs|region)\b"
     rf"|\b{_DIRECTION}(?P<direction>{_GOV_SPELLING})\b(?!\s+(?:city|town|village))"
     rf"|\((?P<parenthesised>{_GOV_SPELLING})\)"
+    rf"|\b(?P<possessive>{_GOV_SPELLING})['’]s\s+(?:\w+\s+)?(?:countryside|suburbs|rural|outskirts)"
     rf"|,\s+(?P<comma>{_GOV_SPELLING})(?=\s*[,.;)]|$)"
 )
 
