@@ -247,8 +247,22 @@ def find_month_or_year(text: str) -> list[DateMention]:
     return sorted(found, key=lambda d: d.start)
 
 
+HOUR_ONLY = re.compile(
+    r"\b(?:at|around|about|approximately)\s+(?:around\s+|about\s+)?(?P<hour>1[0-2]|0?[1-9])"
+    r"\s*(?P<ampm>[ap])\.?\s?m\b\.?",
+    re.IGNORECASE,
+)
+
+
 def find_time(text: str) -> str | None:
-    """The first clock time ("at around 20:00", "12:17 p.m.") as HH:MM, or None."""
+    """The first clock time ("at around 20:00", "12:17 p.m.", "at 5 pm") as HH:MM, or None."""
+    hour_only = HOUR_ONLY.search(text)
+    clock = TIME.search(text)
+    if hour_only and (clock is None or hour_only.start() < clock.start()):
+        hour = int(hour_only.group("hour")) % 12
+        if hour_only.group("ampm").lower() == "p":
+            hour += 12
+        return f"{hour:02d}:00"
     for match in TIME.finditer(text):
         hour, minute = int(match.group("hour")), int(match.group("minute"))
         ampm = (match.group("ampm") or "").lower()

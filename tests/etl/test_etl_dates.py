@@ -88,3 +88,9 @@ def test_month_anchor() -> None:
     found = find_month_anchor("In late May 2019, a car bomb exploded in Sabkha town.")
     assert found is not None and (found.value, found.precision) == ("2019-05", "month")
     assert find_month_anchor("We documented in May 2019 the deaths of 40 civilians.") is None
+
+
+def test_hour_only_times() -> None:
+    assert find_time("the shelling began at 5 pm on Friday") == "17:00"
+    assert find_time("at around 9 a.m. local time") == "09:00"
+    assert find_time("killed 5 people at 3 checkpoints") is None
