@@ -29,7 +29,7 @@ from etl.report.dates import (
     is_context_date,
 )
 from etl.report.model import EVIDENCE_MAX_CHARS, ControlObservation, Incident, ReviewItem
-from etl.report.numbers import extract_counts, mentions_massacre
+from etl.report.numbers import Counts, extract_counts, mentions_massacre
 from etl.report.parties import (
     AMBIGUOUS,
     UNKNOWN_CODES,
@@ -81,9 +81,6 @@ _MONTH_INCIDENT = re.compile(
 )
 _TOLL_WORDS = re.compile(
     r"\b(?:documented|recorded|death\s+toll|percent|%|distributed|bringing|total)\b", re.I
-)
-_SECONDARY_LEAD = re.compile(
-    r"^(?:also|it\s+should\s+be\s+noted|in\s+addition|previously|earlier|furthermore)\b", re.I
 )
 _INJURY_CLAUSE = re.compile(
     r"\b(?:injur\w*|wound\w*)\b[^.;]{0,80}|\bincluding\s+(?:\w+\s+){0,3}of\s+the\s+\w+['’]s\b",
@@ -222,8 +219,10 @@ class Anchor:
 
 
 def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
+    """Sentences that date harm: day dates (not arrests or publications), a "same day"
+    massacre aside, or a month-dated sentence narrating one event at a named place."""
     anchors: list[Anchor] = []
-    for index, sentence in enumerate(paragraph.sentences):
+    for sentence in paragraph.sentences:
         dates = [
             d for d in find_dates(sentence.text, period) if not is_context_date(sentence.text, d)
         ]
@@ -242,9 +241,6 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
             and any(m.role == "harm" and m.type_word for m in find_places(sentence.text))
         ):
             anchors.append(Anchor(sentence, month, secondary=bool(anchors)))
-        del index
-    # A later anchor that does not read as an aside ("Also, ...", "the same warplanes") is a
-    # sentence of its own incident only when it names its own harm.
     return anchors
 
 
@@ -749,10 +745,8 @@ def _build_one(
     return incident
 
 
-def _victim_from_intro(intro: str, anchor_text: str, counts: object) -> None:
-    from etl.report.numbers import Counts
-
-    assert isinstance(counts, Counts)
+def _victim_from_intro(intro: str, anchor_text: str, counts: Counts) -> None:
+    """A lone victim introduced before the dated sentence ("X, a 15-year-old boy ...")."""
     child = re.search(r"\b(?:child|boy|girl|baby|infant|(?:1[0-7]|[1-9])-year-old)\b", intro, re.I)
     if child:
         counts.killed_children = 1
