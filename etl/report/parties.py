@@ -65,22 +65,20 @@ def find_parties(text: str) -> list[PartyMention]:
     found: list[PartyMention] = []
     position = 0
     while position < len(text):
-        best: PartyMention | None = None
-        # The combined alternation takes the first alternative that matches, not the longest;
-        # try each alternative at the earliest start and keep the longest.
+        # The combined alternation finds where the next mention starts quickly, but it takes
+        # the first alternative that matches, not the longest: re-try them all there.
         match = pattern.search(text, position)
         if not match:
             break
-        start = match.start()
-        for name, value in match.groupdict().items():
-            if value is None:
-                continue
-            best = PartyMention(text=value, code=codes[name], start=start, end=match.end())
-        best = _longest_at(text, start) or best
+        name = match.lastgroup
+        fallback = (
+            PartyMention(match.group(0), codes[name], match.start(), match.end()) if name else None
+        )
+        best = _longest_at(text, match.start()) or fallback
         if best is None:
             break
         found.append(best)
-        position = best.end
+        position = max(best.end, match.start() + 1)
     return found
 
 
