@@ -21,6 +21,17 @@ log = logging.getLogger(__name__)
 MAX_REPORT_CHARS = 1_000_000
 
 
+def clear_text_caches() -> None:
+    """Forget per-sentence results (party and place scans, gazetteer answers) so the next
+    parse costs what a never-seen report costs; loaded data (taxonomy, gazetteer) stays."""
+    from etl.report import parties, places
+
+    parties._find_parties.cache_clear()
+    parties._find_control_statements.cache_clear()
+    places._find_places.cache_clear()
+    places.resolve_place.cache_clear()
+
+
 def _sanitize(text: str) -> str:
     # Control characters (NUL, form feeds from PDF tools) carry no words; keep offsets by
     # replacing them one-for-one with spaces.

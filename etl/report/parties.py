@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from db.parties import alias_key, load_party_taxonomy
 from etl.report.party_phrases import SNHR_PARTY_LOOKUPS, UNSCANNABLE_ALIASES
@@ -61,6 +61,12 @@ def _scanner() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def find_parties(text: str) -> list[PartyMention]:
     """Every party mention, longest at each position, in text order."""
+    return list(_find_parties(text))
+
+
+@lru_cache(maxsize=8192)
+def _find_parties(text: str) -> tuple[PartyMention, ...]:
+    # The same sentences are scanned for attackers, controllers and tolls: scan each once.
     pattern, codes = _scanner()
     found: list[PartyMention] = []
     position = 0
@@ -79,7 +85,7 @@ def find_parties(text: str) -> list[PartyMention]:
             break
         found.append(best)
         position = max(best.end, match.start() + 1)
-    return found
+    return tuple(found)
 
 
 @cache
@@ -167,6 +173,12 @@ class ControlStatement:
 
 
 def find_control_statements(text: str) -> list[ControlStatement]:
+    """Statements of who held a place ("which is controlled by X"), with force codes."""
+    return list(_find_control_statements(text))
+
+
+@lru_cache(maxsize=8192)
+def _find_control_statements(text: str) -> tuple[ControlStatement, ...]:
     found: list[ControlStatement] = []
     for match in CONTROL.finditer(text):
         if _NOT_PLACE_CONTROL.search(text[max(0, match.start() - 30) : match.start()]):
@@ -178,7 +190,7 @@ def find_control_statements(text: str) -> list[ControlStatement]:
             continue
         clause = match.group(0).strip()
         found.append(ControlStatement(clause, force, codes, match.start(), match.end()))
-    return found
+    return tuple(found)
 
 
 def mask_spans(text: str, spans: list[tuple[int, int]]) -> str:

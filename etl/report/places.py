@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -343,6 +343,12 @@ def _role(text: str, start: int) -> str:
 
 def find_places(text: str) -> list[PlaceMention]:
     """Place mentions in text order, each with its role."""
+    return list(_find_places(text))
+
+
+@lru_cache(maxsize=8192)
+def _find_places(text: str) -> tuple[PlaceMention, ...]:
+    # Sentences are searched for places several times (incident, memory, controls).
     found: list[PlaceMention] = []
     taken: list[tuple[int, int]] = []
 
@@ -435,7 +441,7 @@ def find_places(text: str) -> list[PlaceMention]:
                 mention.abroad,
             )
         chained.append(mention)
-    return chained
+    return tuple(chained)
 
 
 _GEOGRAPHY = re.compile(
