@@ -5,13 +5,17 @@ series with attribution in its ``metadata``:
 
 ``wikipedia_detailed_map_2017_07.geojson.gz``
     Wikipedia "Syrian Civil War detailed map" module, town-level control about July 2017
-    (CC BY-SA 3.0, Wikipedia contributors). Settlement markers (``point``,
-    ``contested_point``, ``stable_mixed_point``) with a known controller are turned into
-    Voronoi cells, clipped to Syria (the union of the OCHA sub-districts) and dissolved by
-    controlling combination. Contested and stable-mixed markers become joint zones of both
-    parties (``status`` says which). Inset-map cities with no marker control are filled by
-    their neighbours' cells. Opposition markers (which include the Euphrates Shield factions
-    in this snapshot) and the five Turkish base markers map to ``armed_opposition_sna``.
+    (CC BY-SA 3.0, Wikipedia contributors). Every control marker with a known controller
+    (settlements, and also bases, hills, airports, industry, oil/gas sites and dams, which
+    carry control in the big cities the module draws only as inset images) is turned into a
+    Voronoi cell, clipped to Syria (the union of the OCHA sub-districts) and dissolved by
+    controlling combination; a settlement wins over a facility at the same coordinate.
+    Contested and stable-mixed markers become joint zones of both parties (``status`` says
+    which). Decoration markers (border-post overlays, inset minimaps) are ignored. Known
+    limit: places the module draws only inside an inset (e.g. the besieged Eastern Ghouta
+    towns around Damascus) take the control of their nearest marker. Opposition markers
+    (which include the Euphrates Shield factions in this snapshot) and the five Turkish base
+    markers map to ``armed_opposition_sna``.
     Valid from 2017-07-01 (the estimated snapshot month; ``observed_on`` the same) until the
     day before the next bundled snapshot starts (2022-11-30).
 
@@ -70,6 +74,8 @@ WIKIPEDIA_CONTROL = {
     "turkish_forces_or_sna": "armed_opposition_sna",
 }
 SETTLEMENT_MARKERS = {"point", "contested_point", "stable_mixed_point"}
+# Decoration, not control: border-post overlays, inset minimaps and their label anchor.
+SKIPPED_MARKERS = {"border_post_icon", "inset_minimap", "label_anchor"}
 _DETAIL_PARTIES = re.compile(r"([a-z_]+)\s*(?:\+|vs)\s*([a-z_]+)")
 
 # NW areas by governorate when the HNO row has no Idleb/Northern Aleppo population split.
@@ -211,20 +217,21 @@ def build_wikipedia(
     keys: list[tuple[tuple[str, ...], str]] = []
     seen: set[tuple[float, float]] = set()
     with (shared / WIKIPEDIA_FILE).open(encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["marker_type"] not in SETTLEMENT_MARKERS:
-                continue
-            holders = _wikipedia_parties(row)
-            try:
-                lon, lat = float(row["lon"]), float(row["lat"])
-            except ValueError:
-                continue
-            # The first marker at a coordinate wins; later duplicates are the same place.
-            if holders is None or (lon, lat) in seen:
-                continue
-            seen.add((lon, lat))
-            points.append(Point(lon, lat))
-            keys.append(holders)
+        rows = [row for row in csv.DictReader(fh) if row["marker_type"] not in SKIPPED_MARKERS]
+    # Settlements first so that they win when a facility marker shares their coordinate.
+    rows.sort(key=lambda row: row["marker_type"] not in SETTLEMENT_MARKERS)
+    for row in rows:
+        holders = _wikipedia_parties(row)
+        try:
+            lon, lat = float(row["lon"]), float(row["lat"])
+        except ValueError:
+            continue
+        # The first marker at a coordinate wins; later duplicates are the same place.
+        if holders is None or (lon, lat) in seen:
+            continue
+        seen.add((lon, lat))
+        points.append(Point(lon, lat))
+        keys.append(holders)
     cells = shapely.voronoi_polygons(
         MultiPoint(points), extend_to=syria.envelope.buffer(1.0), ordered=True
     )
