@@ -23,9 +23,11 @@ Rules:
 * **Snapshots.** Zones of one *series* (``--series``, stored as ``derivation``; default
   ``imported``) are snapshots: when a zone starts, every open-ended zone of the same series
   whose area overlaps it (interiors intersect) and that started earlier is closed the day
-  before (``valid_to = new.valid_from - 1``). Zones with an explicit ``valid_to`` are
-  kept as given. Features are applied in ``valid_from`` order, so one file may hold
-  several snapshots.
+  before (``valid_to = new.valid_from - 1``); and an open-ended zone imported after a later
+  snapshot of its series is itself closed the day before the earliest later overlapping
+  zone starts — so the import order of files does not matter. Zones with an explicit
+  ``valid_to`` are kept as given. Features are applied in ``valid_from`` order, so one
+  file may hold several snapshots.
 * **True overlaps** that remain are resolved at query time: the most recent
   ``valid_from`` wins, then the most recent ``observed_on``, then the zone stored last
   (see :mod:`db.control`).
@@ -323,6 +325,25 @@ _CLOSE_PREVIOUS_SQL = text(
 )
 
 
+# The same rule the other way round, for a snapshot imported after a later one: the new
+# open-ended zone ends the day before the earliest later zone of its series that overlaps it.
+_CLOSE_NEW_SQL = text(
+    """
+    UPDATE control_zones new
+       SET valid_to = later.first_start - 1
+      FROM (SELECT min(other.valid_from) AS first_start
+              FROM control_zones other, control_zones me
+             WHERE me.id = :zone_id
+               AND other.id <> me.id
+               AND other.derivation = :derivation
+               AND other.valid_from > me.valid_from
+               AND other.geom && me.geom
+               AND ST_Relate(other.geom, me.geom, '2********')) later
+     WHERE new.id = :zone_id AND new.valid_to IS NULL AND later.first_start IS NOT NULL
+    """
+)
+
+
 def store_zones(
     session: Session,
     zones: Iterable[ParsedZone],
@@ -369,6 +390,8 @@ def store_zones(
             _CLOSE_PREVIOUS_SQL,
             {"zone_id": zone.id, "derivation": derivation, "valid_from": parsed.valid_from},
         )
+        closed += int(getattr(result, "rowcount", 0) or 0)
+        result = session.execute(_CLOSE_NEW_SQL, {"zone_id": zone.id, "derivation": derivation})
         closed += int(getattr(result, "rowcount", 0) or 0)
     return inserted, closed
 

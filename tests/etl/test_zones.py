@@ -98,6 +98,17 @@ def test_snapshot_closes_the_previous_open_zone_of_the_series(db_session: Sessio
     assert still is not None and still.valid_to is None
 
 
+def test_older_snapshot_imported_later_is_closed_too(db_session: Session) -> None:
+    do_import(db_session, collection(feature(parties="sdf", valid_from="2019-10-01")))
+    report = do_import(db_session, collection(feature(parties="isis", valid_from="2015-05-01")))
+    assert report.closed == 1
+    old = controlling_force_at(db_session, 36.05, 35.05, D(2019, 9, 30))
+    new = controlling_force_at(db_session, 36.05, 35.05, D(2019, 10, 1))
+    assert old is not None and [p.code for p in old.parties] == ["isis"]
+    assert old.valid_to == D(2019, 9, 30)
+    assert new is not None and [p.code for p in new.parties] == ["sdf"]
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
