@@ -149,6 +149,7 @@ def extract_tolls(
     list_mode = {"massacres": "count"}
     current = [label]  # the period the current subsection speaks of ("1. In 2023")
     last_party = ["all"]
+    division: _Division | None = None
     for paragraph in paragraphs:
         text = paragraph.text
         if len(text) > 30_000:
@@ -166,11 +167,31 @@ def extract_tolls(
                 section_scope = "civilians"
             if re.search(r"civilian", text, re.I):
                 section_scope = "civilians"
-            if not re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine)\b", text):
+            if not re.search(
+                r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine)\b", text, re.I
+            ):
                 continue
         for sentence in paragraph.sentences:
             if DAY_DATE.search(sentence.text) and re.search(r"\bOn\s", sentence.text):
                 continue  # a dated incident, not a total
+            item = _DIVISION_ITEM.match(sentence.text)
+            if division is not None and item and parse_number(item.group("n")) is not None:
+                division.add(parse_number(item.group("n")) or 0, item.group("what"))
+                continue
+            if division is not None:
+                tolls.extend(division.tolls(current[0]))
+                division = None
+            line = _LIST_LINE.match(sentence.text)
+            if (
+                line
+                and _DIVIDED.search(line.group("rest"))
+                and not re.search(r"\battacks?\b", line.group("rest"), re.I)
+                and section_scope in {"medical", "civil_defense"}
+            ):
+                party = _party_code(line.group("label"))
+                if party:
+                    division = _Division(party, sentence)
+                    continue
             if not _LIST_LINE.match(sentence.text):
                 # A list of massacres by party counts massacres, unless the sentence that
                 # introduces it speaks of the people they killed.
@@ -189,7 +210,9 @@ def extract_tolls(
                 last_party[0] = new[-1].party
             new.extend(_governorate_tolls(sentence, sentence_label, section_scope, last_party[0]))
             tolls.extend(new)
-    return _merge(_dedupe(tolls))
+    if division is not None:
+        tolls.extend(division.tolls(current[0]))
+    return _personnel_totals(_merge(_dedupe(tolls)))
 
 
 def _sentence_tolls(
@@ -241,11 +264,20 @@ def _sentence_tolls(
     line = _LIST_LINE.match(text)
     if line:
         party = _party_code(line.group("label"))
-        number = re.match(rf"\s*(?:at\s+least\s+)?(?P<n>{NUMBER})\b", line.group("rest"), re.I)
+        number = re.match(
+            rf"\s*(?:killed\s+)?(?:at\s+least\s+)?(?P<n>{NUMBER})\b", line.group("rest"), re.I
+        )
         if party and number and parse_number(number.group("n")) is not None:
             value = parse_number(number.group("n"))
             rest = line.group("rest")
             scope = _scope(rest, section_scope)
+            if re.search(r"\battacks?\b", rest, re.I):
+                scope = "facility_attacks"
+            elif _PROFESSION.search(rest):
+                scope = "civil_defense" if re.search(r"civil\s+defen", rest, re.I) else "medical"
+                if re.search(r"\(an?\s+woman\)", rest, re.I):
+                    add(scope, party, killed=value, women=1)
+                    return found
             children, women = _breakdown(rest)
             if scope == "massacres" and (list_mode or {}).get("massacres") == "killed":
                 add("massacres", party, killed=value, children=children, women=women)
@@ -399,6 +431,87 @@ def _merge(tolls: list[Toll]) -> list[Toll]:
         if twin.killed is None:
             twin.killed, twin.children, twin.women = toll.killed, toll.children, toll.women
     return merged
+
+
+_PROFESSION = re.compile(
+    r"\b(?:doctors?|nurses?|paramedics?|pharmacists?|dentists?|medical\s+(?:personnel|workers?)"
+    r"|civil\s+defen[cs]e\s+(?:personnel|workers?|members?|volunteers?))\b",
+    re.I,
+)
+_DIVIDED = re.compile(r"\bdivided\s+into:?\s*$", re.I)
+_DIVISION_ITEM = re.compile(rf"^[-•]\s*(?P<n>{NUMBER})\s+(?P<what>.+)$", re.I)
+
+
+class _Division:
+    """ "Syrian regime forces: five, divided into: - One nurse - One civil defense member":
+    one party's dead split by profession into medical and civil-defense tolls."""
+
+    def __init__(self, party: str, sentence: Sentence) -> None:
+        self.party = party
+        self.sentence = sentence
+        self.killed = {"medical": 0, "civil_defense": 0}
+        self.women = {"medical": 0, "civil_defense": 0}
+        self.evidence = sentence.text
+
+    def add(self, value: int, what: str) -> None:
+        scope = "civil_defense" if re.search(r"civil\s+defen", what, re.I) else "medical"
+        self.killed[scope] += value
+        if re.search(r"\bwom[ae]n\b", what, re.I):
+            self.women[scope] += value if re.search(r"\bwomen\b", what, re.I) else 1
+        self.evidence = f"{self.evidence} - {value} {what}"
+
+    def tolls(self, label: str) -> list[Toll]:
+        return [
+            Toll(
+                period=label,
+                scope=scope,
+                party=self.party,
+                killed=killed,
+                women=self.women[scope] or None,
+                evidence=_evidence(self.evidence),
+                span_start=self.sentence.start,
+                span_end=self.sentence.end,
+            )
+            for scope, killed in self.killed.items()
+            if killed
+        ]
+
+
+def _personnel_totals(tolls: list[Toll]) -> list[Toll]:
+    """When a report gives one total for medical and civil-defense personnel together ("the
+    killing of nine medical personnel and civil defense personnel, as follows"), the totals
+    per profession are the sums of the parties' tolls below it."""
+    mixed = [
+        t
+        for t in tolls
+        if t.party == "all"
+        and t.scope in {"medical", "civil_defense"}
+        and re.search(r"medical", t.evidence, re.I)
+        and re.search(r"civil\s+defen", t.evidence, re.I)
+    ]
+    if not mixed:
+        return tolls
+    kept = [t for t in tolls if t not in mixed]
+    for scope in ("medical", "civil_defense"):
+        parts = [
+            t for t in kept if t.scope == scope and t.party != "all" and t.period == mixed[0].period
+        ]
+        if not parts:
+            continue
+        women = sum(t.women or 0 for t in parts)
+        kept.append(
+            Toll(
+                period=mixed[0].period,
+                scope=scope,
+                party="all",
+                killed=sum(t.killed or 0 for t in parts),
+                women=women or None,
+                evidence=mixed[0].evidence,
+                span_start=mixed[0].span_start,
+                span_end=mixed[0].span_end,
+            )
+        )
+    return kept
 
 
 def _dedupe(tolls: list[Toll]) -> list[Toll]:

@@ -245,3 +245,34 @@ def test_field_report_style() -> None:
     assert incident.governorate == "Idleb"
     assert (incident.perpetrator_category, incident.weapon) == ("russian_forces", "airstrike")
     assert (incident.killed_total, incident.killed_women, incident.injured) == (1, 1, 2)
+
+
+def test_personnel_tolls_divided_by_profession() -> None:
+    text = (
+        "Medical and Civil Defense Personnel Killed in Syria in June 2019\n\n"
+        "- Acts of killing\n\n"
+        "We have documented the killing of six medical personnel and civil defense personnel, "
+        "as follows:\n\n"
+        "- Syrian regime forces: four, divided into:\n\n"
+        "- One doctor\n"
+        "- Two civil defense personnel\n"
+        "- One medical personnel (a woman)\n\n"
+        "- Russian forces: two, divided into:\n\n"
+        "- Two nurses\n\n"
+        "- Attacks on vital facilities\n\n"
+        "- Russian forces: 12 attacks, divided into:\n\n"
+        "- Eight medical facilities\n"
+    )
+    tolls = {(t.scope, t.party): t for t in parse_report(text).tolls}
+    assert (
+        tolls[("medical", "syrian_regime")].killed,
+        tolls[("medical", "syrian_regime")].women,
+    ) == (
+        2,
+        1,
+    )
+    assert tolls[("civil_defense", "syrian_regime")].killed == 2
+    assert tolls[("medical", "russian_forces")].killed == 2
+    assert tolls[("medical", "all")].killed == 4
+    assert tolls[("civil_defense", "all")].killed == 2
+    assert tolls[("facility_attacks", "russian_forces")].count == 12
