@@ -91,8 +91,11 @@ KIND_WORDS: dict[str, str] = {
     "subdistrict": "subdistrict", "nahiya": "subdistrict", "nahiyat": "subdistrict",
     "nahia": "subdistrict", "governorate": "governorate", "province": "governorate",
     "muhafazat": "governorate", "muhafaza": "governorate",
-    "suburb": "area", "suburbs": "area", "countryside": "area", "outskirts": "area",
-    "rural": "area", "rif": "area", "area": "area", "region": "area", "vicinity": "area",
+    # "rural Idlib", "Ariha countryside": the surroundings of a town or the unit itself.
+    "suburb": "surroundings", "suburbs": "surroundings", "countryside": "surroundings",
+    "outskirts": "surroundings", "rural": "surroundings", "rif": "surroundings",
+    "environs": "surroundings",
+    "area": "area", "region": "area", "vicinity": "area",
     "prison": "facility", "hospital": "facility", "school": "facility",
     "mosque": "facility", "market": "facility", "crossing": "facility",
     "checkpoint": "facility", "airport": "facility", "airbase": "facility",
@@ -105,7 +108,7 @@ KIND_WORDS: dict[str, str] = {
 # ("camp site" is a camp, "border crossing village" is a village).
 _KIND_PRIORITY = {
     "camp": 6, "neighbourhood": 5, "governorate": 4, "district": 3, "subdistrict": 3,
-    "facility": 2, "community": 1, "area": 0,
+    "facility": 2, "surroundings": 2, "community": 1, "area": 0,
 }
 
 _REPEATED_VOWEL_RE = re.compile(r"([aeiou])\1+")
@@ -211,7 +214,11 @@ def _split_attached_article(token: str) -> tuple[str, ...]:
     # "ash-Shaykh" is split by punctuation already; this handles OCHA's glued forms such
     # as "Elbab" or "Alshughur".  Only applied to non-initial tokens: an initial "Al..."
     # is too often part of the name itself (Aleppo, Alma).
-    while token[:2] in ("al", "el") and len(token) >= 5:
+    # OCHA glues "El" onto any word ("Elabed", "Elbab"); a glued "Al" is only taken for an
+    # article before a consonant, since "Aleppo", "Alawiya" begin with a root letter.
+    while len(token) >= 5 and (
+        token.startswith("el") or (token.startswith("al") and token[2] not in _VOWELS)
+    ):
         token = token[2:]
     # Assimilated article glued on: "Ezzor", "Eddaman", "Errumman" (not "Assaf", "Attar",
     # which are names spelt with an ayn).

@@ -303,6 +303,23 @@ class Resolver:
                 return self._admin_resolution(
                     name, admin_choice, self._runners(scored, admin_choice))
 
+        if hint == "surroundings":
+            # "rural Idlib" is the governorate, "Ariha countryside" the district: the widest
+            # unit spelt exactly so.
+            units = [s for s in scored if s.admin is not None and s.admin.level >= 1
+                     and s.name_score >= 0.97 and s.score >= ACCEPT_SCORE - 0.3]
+            plain = " ".join(w for w in query.strict.split() if w not in _DROPPABLE_QUALIFIERS)
+            if not units and plain and plain != query.strict:
+                # "eastern rural Hama": the compass word describes a part of the unit.
+                units = [self._score(Hit(e.target, True, 1.0, e.strict, "exact"), hint, ctx,
+                                     plain)
+                         for e in index.exact(plain) if e.is_admin]
+                units = [s for s in units if s.admin is not None and s.admin.level >= 1
+                         and s.score >= ACCEPT_SCORE - 0.3]
+            if units:
+                widest = min(units, key=lambda s: (s.admin.level if s.admin else 9, -s.score))
+                return self._admin_resolution(name, widest, self._runners(scored, widest))
+
         best = next((s for s in scored if self._acceptable(s, hint)), None)
         runners = self._runners(scored, best)
         if best is not None and best.place is not None:

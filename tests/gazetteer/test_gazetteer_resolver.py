@@ -220,6 +220,18 @@ def test_unknown_names_are_not_resolved(name: str) -> None:
     assert result.lat is None and result.lon is None and result.pcode is None
 
 
+@pytest.mark.parametrize(
+    ("name", "pcode"),
+    [("rural Idlib", "SY07"), ("Hama countryside", "SY05"), ("Ariha countryside", "SY0705"),
+     ("eastern rural Hama", "SY05"), ("northern Aleppo countryside", "SY02"),
+     ("Daraa suburbs", "SY12")],
+)
+def test_surroundings_resolve_to_the_unit(name: str, pcode: str) -> None:
+    result = resolve(name)
+    assert result.pcode == pcode
+    assert result.location_precision in ("governorate", "district")
+
+
 def test_country_name() -> None:
     for name in ("Syria", "سوريا"):
         result = resolve(name)
