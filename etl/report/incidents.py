@@ -784,7 +784,9 @@ def _fill_place(
             stated = memory.governorate.get(place_key(inner.name))
             if stated:
                 break
-    resolution = resolve_place(mention.text, " ".join(x for x in (context, stated) if x) or None)
+    # "the eastern Tadmur suburbs" are located by the town itself, not by its district.
+    query = mention.name if (mention.type_word or "").lower() == "suburbs" else mention.text
+    resolution = resolve_place(query, " ".join(x for x in (context, stated) if x) or None)
     if not resolution.resolved and context:
         # "Ghwayran Prison in Hasaka city": when the place itself is unknown, the town it is
         # in still locates the incident.
