@@ -46,6 +46,7 @@ from db.models import (
     ControlZone,
     ControlZoneParty,
 )
+from db.versions import bump
 
 SRID = 4326
 # Observations further than this from the asked point, or further apart in time, are not
@@ -448,7 +449,11 @@ def refresh_incident_control(session: Session, incident_ids: Iterable[int] | Non
             "window": OBSERVATION_WINDOW_DAYS,
         },
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    changed = int(getattr(result, "rowcount", 0) or 0)
+    if changed:
+        # Incident tiles and caches show the control fields: they must see the change.
+        bump(session, "incidents")
+    return changed
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import AdminIndicator, AdminUnit, SourceDocument
+from db.versions import bump
 from db.vocab import CONTAMINATION_TYPES, HAZARD_STATUSES, HAZARD_TYPES
 
 SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
@@ -333,6 +334,7 @@ def import_hazard_rows(
             report.updated += 1
     if stored:
         session.execute(ASSIGN_ADMIN_SQL, {"ids": stored})
+        bump(session, "hazard_areas")
     return report
 
 

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from db.control import refresh_incident_control
 from db.models import AdminUnit, SourceDocument
+from db.versions import bump
 from etl.zones import ParsedZone, polygonal_parts, store_zones
 from gazetteer.data import Gazetteer, Place
 
@@ -406,6 +407,7 @@ def generate_synthetic(
     if zones:
         say("building synthetic control snapshots")
         zone_count = _synthetic_zones(session, rng, gazetteer, communities, doc_id)
+    bump(session, "incidents", "hazard_areas", *(("control_zones",) if zones else ()))
     if refresh:
         say("refreshing incident control")
         ids = session.scalars(
@@ -482,6 +484,7 @@ def clear_synthetic(session: Session) -> int:
     # cascade with them).
     session.execute(text("DELETE FROM incidents WHERE source_document_id = ANY(:docs)"), params)
     session.execute(text("DELETE FROM source_documents WHERE id = ANY(:docs)"), params)
+    bump(session, "incidents", "hazard_areas", "control_zones")
     # Real incidents may have pointed at synthetic zones: give them their real answer back.
     refresh_incident_control(session)
     return len(doc_ids)

@@ -65,6 +65,7 @@ from sqlalchemy.orm import Session
 from db.control import refresh_incident_control
 from db.models import AdminUnit, ControlZone, ControlZoneParty, SourceDocument
 from db.parties import PartyTaxonomy, load_party_taxonomy
+from db.versions import bump
 
 DEFAULT_SERIES = "imported"
 BUNDLED_PREFIX = "bundled:"
@@ -475,6 +476,7 @@ def import_zone_document(
     report.inserted, report.closed = store_zones(
         session, zones, derivation=series, source_document_id=doc.id
     )
+    bump(session, "control_zones")
     if refresh:
         report.incidents_refreshed = refresh_incident_control(session)
     return report

@@ -30,6 +30,7 @@ from db.models import (
     ProvenanceSpan,
     SourceDocument,
 )
+from db.versions import current
 
 D = dt.date
 _counter = itertools.count(1)
@@ -228,8 +229,10 @@ def test_refresh_stores_zone_and_flags_a_disagreeing_report(db_session: Session)
     )
     silent = add_incident(db_session, *INSIDE, D(2020, 3, 3))
     outside = add_incident(db_session, 38.5, 35.5, D(2020, 3, 3), reported=("hts",))
+    version = current(db_session).get("incidents", 0)
     changed = refresh_incident_control(db_session)
     assert changed == 4
+    assert current(db_session)["incidents"] == version + 1
     for incident in (agrees, disagrees, silent, outside):
         db_session.refresh(incident)
     assert (agrees.control_zone_id, agrees.control_method) == (zone.id, "zone")

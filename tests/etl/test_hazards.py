@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import AdminIndicator, HazardArea, SourceDocument
+from db.versions import current
 from etl.hazards import (
     HazardFileError,
     bundled_severity_path,
@@ -55,8 +56,10 @@ def clean_slate(db_session: Session) -> None:
 def test_csv_bad_rows_reported_by_line_and_good_rows_stored(
     gazetteer_loaded: Engine, db_session: Session
 ) -> None:
+    version = current(db_session).get("hazard_areas", 0)
     report = import_hazard_rows(db_session, ROWS, fmt="csv")
     assert (report.rows, report.inserted, report.updated) == (11, 2, 0)
+    assert current(db_session)["hazard_areas"] == version + 1
     wheres = [issue.where for issue in report.issues]
     assert wheres == [f"line {n}" for n in (3, 4, 5, 6, 7, 8, 9, 10, 11)]
     messages = " | ".join(str(issue) for issue in report.issues)

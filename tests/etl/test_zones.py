@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.control import controlling_force_at
 from db.models import ControlZone, ControlZoneParty
+from db.versions import current
 from etl.zones import (
     ZoneImportError,
     bundled_zone_files,
@@ -61,6 +62,7 @@ def do_import(session: Session, document: dict[str, Any], **kwargs: Any) -> Any:
 
 
 def test_parties_as_aliases_list_or_string_with_shares(db_session: Session) -> None:
+    before = current(db_session).get("control_zones", 0)
     report = do_import(
         db_session,
         collection(
@@ -69,6 +71,7 @@ def test_parties_as_aliases_list_or_string_with_shares(db_session: Session) -> N
         ),
     )
     assert report.inserted == 2 and not report.issues
+    assert current(db_session)["control_zones"] == before + 1  # tile caches must drop
     answer = controlling_force_at(db_session, 36.05, 35.05, D(2020, 2, 1))
     assert answer is not None and answer.label == "mixed"
     assert {(p.code, p.share) for p in answer.parties} == {("syrian_regime", 0.4), ("hts", 0.6)}
