@@ -288,8 +288,8 @@
         "circle-opacity": 0.7,
         "circle-stroke-color": "#ffffff",
         "circle-stroke-width": 0.8,
-        // Area grows with the count; the square root keeps big cells from hiding the map.
-        "circle-radius": ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 10, 15, 40, 30],
+        // Cells sit ~16 px apart; a logarithmic radius keeps 10,000 from burying its neighbours.
+        "circle-radius": ["interpolate", ["linear"], ["ln", ["+", 1, ["get", "count"]]], 0.69, 3.5, 4.6, 7, 9.2, 11],
       },
     });
     map.addLayer({
@@ -447,7 +447,7 @@
         : config.parties.filter((p) => !p.parent).map((p) => [p.name_en, p.colour]);
       for (const [label, colour] of entries) group.append(legendItem("dot", colour, label));
       group.append(legendItem("dot", cellColour(),
-        `Below zoom ${CLUSTER_BELOW_ZOOM}: incidents per grid cell (size = count)`));
+        `Below zoom ${CLUSTER_BELOW_ZOOM}: incidents per grid cell (size grows with the count, log scale)`));
       legend.append(group);
     }
     if (state.visible.zones) {
