@@ -594,9 +594,11 @@ def _remember_places(
             before = [p for p in places if p.end <= statement.start]
             subject = before[-1] if before else None
             if subject is None:
-                # "The area was under the control of X": the area of the paragraph's last place.
+                # "The area was under the control of X" closes an incident's paragraph: the
+                # area is where the harm happened, else the last place named before.
                 earlier = find_places(paragraph.text[: paragraph.text.find(sentence.text)])
-                subject = earlier[-1] if earlier else None
+                harm = [p for p in earlier if p.role == "harm" and p.type_word]
+                subject = harm[0] if harm else (earlier[-1] if earlier else None)
             if subject is not None:
                 memory.control.setdefault(place_key(subject.name), (position, statement))
             span = paragraph.original_span(
@@ -606,7 +608,10 @@ def _remember_places(
                 ControlObservation(
                     date=dates[0].value if dates else (period.label if period else None),
                     place_text=subject.text if subject else None,
-                    governorate=None,
+                    governorate=(
+                        memory.governorate.get(place_key(subject.name)) if subject else None
+                    )
+                    or next(iter(g.name for g in find_governorates(sentence.text)), None),
                     force_text=statement.force_text,
                     force_categories=list(statement.codes),
                     span_start=span[0],
