@@ -276,3 +276,14 @@ def test_personnel_tolls_divided_by_profession() -> None:
     assert tolls[("medical", "all")].killed == 4
     assert tolls[("civil_defense", "all")].killed == 2
     assert tolls[("facility_attacks", "russian_forces")].count == 12
+
+
+def test_windows_line_endings_give_the_same_incidents(sample_text: str) -> None:
+    unix = parse_report(sample_text).incidents
+    windows_text = sample_text.replace("\n", "\r\n")
+    windows = parse_report(windows_text).incidents
+    assert [i.to_interchange() for i in unix] == [i.to_interchange() for i in windows]
+    for incident in windows:
+        assert windows_text[incident.span_start : incident.span_end].startswith(
+            incident.evidence[:10]
+        )
