@@ -370,12 +370,49 @@ def extract_counts(text: str) -> Counts:
     return counts
 
 
+_PAIR = re.compile(
+    r"\band\s+(?:his|her|their)\s+(?P<age>(?:[\w-]+-year-old|[\w-]+)\s+)?"
+    r"(?P<relation>daughter|son|child|baby|wife|husband|mother|father|brother|sister)\b"
+    r"[^.;]{0,80}?\bwere\s+(?:both\s+)?(?:killed|shot\s+dead|found\s+dead)",
+    re.I,
+)
+_MINOR_AGE = re.compile(
+    r"\b(?:(?:1[0-7]|[1-9])|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|thirteen|fourteen|fifteen|sixteen|seventeen)-year-old\b",
+    re.I,
+)
+
+
+def _victim_pair(text: str, counts: Counts) -> bool:
+    """ "X, a 35-year-old woman ..., and her two-year-old daughter ... were shot dead"."""
+    match = _PAIR.search(text)
+    if not match:
+        return False
+    counts.killed_total = 2
+    relation = match.group("relation").lower()
+    second_is_child = relation in {"child", "baby"} or bool(
+        relation in {"daughter", "son", "brother", "sister"}
+        and _MINOR_AGE.search(match.group("age") or "")
+    )
+    second_is_woman = not second_is_child and relation in {"wife", "mother", "daughter", "sister"}
+    first = text[: match.start()]
+    first_is_child = bool(_CHILD_VICTIM.search(first))
+    first_is_woman = not first_is_child and bool(_WOMAN_VICTIM.search(first))
+    children = int(first_is_child) + int(second_is_child)
+    women = int(first_is_woman) + int(second_is_woman)
+    counts.killed_children = children or None
+    counts.killed_women = women or None
+    return True
+
+
 def _single_victim(text: str, counts: Counts) -> None:
     """One named victim: "a 13-year-old child ... was killed", "The body of Ms. X"."""
     if _VAGUE_GROUP.search(text) and re.search(r"\balong\s+with\b", text, re.I):
         return
     if mentions_massacre(text):
         # One named victim of a massacre: the death toll is not this one person.
+        return
+    if _victim_pair(text, counts):
         return
     kill = _SINGLE_KILLED.search(text) or re.search(
         r"\b(?:his|her)\s+death\b|\bhad\s+died\b", text, re.I

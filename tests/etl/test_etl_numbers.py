@@ -104,3 +104,11 @@ def test_victim_lists() -> None:
 def test_massacre_of_n() -> None:
     counts = extract_counts("which resulted in a massacre of 11 civilians, including four children")
     assert (counts.killed_total, counts.killed_children) == (11, 4)
+
+
+def test_victim_and_relative_were_killed() -> None:
+    counts = extract_counts(
+        "Salma, a 40-year-old woman from the village, and her six-year-old son, identified as "
+        "Karim, were shot dead by gunmen"
+    )
+    assert (counts.killed_total, counts.killed_children, counts.killed_women) == (2, 1, 1)
