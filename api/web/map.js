@@ -88,6 +88,7 @@
     archives: {},
     ready: false,
     hotspotsAllowed: false,
+    playing: false,
   };
 
   function partyByCode(code) {
@@ -711,7 +712,8 @@
   function applyDay(map) {
     refreshZones(map);
     refreshIncidents(map);
-    refreshHotspots(map);
+    // DBSCAN runs on the server for each request: while playing, hotspots wait for the stop.
+    if (!state.playing) refreshHotspots(map);
   }
 
   const applyDayLater = debounce(applyDay, 150);
@@ -728,12 +730,15 @@
     const stop = () => {
       clearInterval(playing);
       playing = null;
+      state.playing = false;
+      refreshHotspots(map);
       play.textContent = "▶";
       play.setAttribute("aria-pressed", "false");
     };
     play.addEventListener("click", () => {
       if (playing) return stop();
       if (state.day >= Number(slider.max)) setDay(map, Number(slider.min), { immediate: true });
+      state.playing = true;
       play.textContent = "❚❚";
       play.setAttribute("aria-pressed", "true");
       playing = setInterval(() => {
