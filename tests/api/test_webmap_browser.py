@@ -217,10 +217,15 @@ def _free_port() -> int:
         return port
 
 
-def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """uvicorn serving the app on a free port with DATABASE_URL=url; waits for /health."""
+def start_server(url: str, home: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """uvicorn serving the app on a free port with DATABASE_URL=url; waits for /health.
+
+    ``home`` becomes ATHAR_HOME (where PMTiles archives are served from).
+    """
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url}
+    if home is not None:
+        env["ATHAR_HOME"] = str(home)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -253,10 +258,30 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 @pytest.fixture(scope="module")
-def map_server(make_database: Callable[[], str]) -> Iterator[str]:
+def map_server(
+    make_database: Callable[[], str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     url = make_database()
     build_map_database(url)
-    process, base = start_server(url)
+    # An admin-units archive written by the project's own exporter, for the pmtiles protocol.
+    home = tmp_path_factory.mktemp("athar-home")
+    (home / "pmtiles").mkdir()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "athar"),
+            "export",
+            "pmtiles",
+            "--layer",
+            "admin_units",
+            "--maxzoom",
+            "8",
+            "--quiet",
+            str(home / "pmtiles" / "admin.pmtiles"),
+        ],
+        env={**os.environ, "DATABASE_URL": url, "ATHAR_HOME": str(home)},
+        check=True,
+    )
+    process, base = start_server(url, home)
     try:
         yield base
     finally:
@@ -579,4 +604,27 @@ def test_hotspot_popup_and_colour_switch(map_server: str, page: tuple[Any, Conso
     )
     assert '"weapon"' in colour and "landmine" in colour
     assert "Incidents by weapon" in tab.locator("#legend").inner_text()
+    assert watch.errors == []
+
+
+def test_admin_layer_from_a_pmtiles_archive(
+    map_server: str, page: tuple[Any, ConsoleWatch]
+) -> None:
+    tab, watch = page
+    requested: list[str] = []
+    tab.on("request", lambda request: requested.append(request.url))
+    open_map(tab, map_server, "7/35.5/37.5")
+    settle(tab)
+    live_requests = sum("/tiles/admin_units/" in url for url in requested)
+    assert live_requests > 0
+    requested.clear()
+    tab.goto(f"{map_server}/map?pmtiles=admin_units:admin#7/35.5/37.5")
+    tab.wait_for_function("() => window.athar && window.athar.loaded", timeout=30_000)
+    settle(tab)
+    assert any("/pmtiles/admin.pmtiles" in url for url in requested)
+    assert not any("/tiles/admin_units/" in url for url in requested)
+    lines = tab.evaluate(
+        "() => window.athar.map.queryRenderedFeatures({layers: ['admin-line']}).length"
+    )
+    assert lines > 0
     assert watch.errors == []
