@@ -48,7 +48,10 @@ def test_every_sample_report_parses_quickly(shared_dir: Path) -> None:
     for report in sorted((shared_dir / "reports").glob("*.txt")):
         text = report.read_text(encoding="utf-8")
         parse_report(text)  # load the taxonomy and the gazetteer
-        clear_text_caches()  # ... but time the parse as if the report were new
-        started = time.perf_counter()
-        parse_report(text)
-        assert time.perf_counter() - started < 1.0, report.name
+        timings = []
+        for _ in range(3):  # best of three: a busy machine should not fail the test
+            clear_text_caches()  # ... but time each parse as if the report were new
+            started = time.perf_counter()
+            parse_report(text)
+            timings.append(time.perf_counter() - started)
+        assert min(timings) < 1.0, (report.name, timings)
