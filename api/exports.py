@@ -34,6 +34,11 @@ from db.queries import IncidentFilter, public_geometry, public_incident_columns
 #: round trip, small enough that a batch of features stays a few megabytes.
 BATCH_ROWS = 5_000
 
+#: Rows per append to a file. GDAL rewrites a whole FlatGeobuf (and its spatial index) on
+#: every append, so its batches are larger: 20 appends for a million rows instead of 200,
+#: for about 75 MB more memory while a batch is held.
+APPEND_ROWS = {"GPKG": BATCH_ROWS, "FlatGeobuf": 50_000}
+
 GeometryForm = Literal["geojson", "wkb", "xy", "none"]
 
 
@@ -194,13 +199,14 @@ def write_ogr_file(
     path: Path,
     driver: str,
     *,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
     layer: str = "incidents",
 ) -> int:
     """Write the matching incidents to a GeoPackage or FlatGeobuf file; return the count.
 
     Each batch is appended to the layer, so memory holds one batch whatever the total.
     """
+    batch_rows = batch_rows or APPEND_ROWS.get(driver, BATCH_ROWS)
     kinds = _field_kinds()
     names = [name for name, _ in kinds]
     written = 0
