@@ -269,8 +269,19 @@ def _perpetrator(texts: list[str]) -> PartyMention | None:
         masked = mask_spans(text, spans)
         mentions = find_parties(masked)
         if mentions:
-            return mentions[0]
+            return _with_head_noun(mentions[0], text)
     return None
+
+
+def _with_head_noun(mention: PartyMention, text: str) -> PartyMention:
+    """ "of unidentified source" reads as "a landmine of unidentified source": keep the noun
+    the attribution hangs on, as an analyst would write the perpetrator."""
+    if not re.match(r"(?:of|from|whose)\b", mention.text, re.I):
+        return mention
+    head = re.search(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+$", text[: mention.start])
+    if head is None:
+        return mention
+    return replace(mention, text=text[head.start() : mention.end], start=head.start())
 
 
 def _victim_categories(text: str) -> list[str]:

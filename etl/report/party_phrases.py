@@ -94,7 +94,7 @@ SNHR_PARTY_LOOKUPS: list[LookupOption] = [
     {
         "match": [
             r"Israeli\s+(?:warplanes?|forces|army|airstrikes?|attacks?|drones?)",
-            r"(?:fixed-wing\s+)?Israeli",
+            r"(?:fixed-wing\s+)?Israeli(?:\s+(?:warplanes?|forces|army|airstrikes?|attacks?|drones?))?",
         ],
         "value": "israeli_forces",
     },
