@@ -1,4 +1,11 @@
 # The athar API image. docker-compose.yml pairs it with postgis/postgis; DATABASE_URL says where.
+
+# The web map's libraries come from the npm registry, installed from the lock file.
+FROM node:20-slim AS webmap
+WORKDIR /web
+COPY api/web/package.json api/web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,6 +21,7 @@ COPY gazetteer ./gazetteer
 COPY etl ./etl
 COPY api ./api
 COPY migrations ./migrations
+COPY --from=webmap /web/node_modules ./api/web/node_modules
 # Editable install keeps migrations/ beside the packages, where `athar migrate` finds it.
 RUN pip install -e . \
     && useradd --system --home-dir /var/lib/athar --create-home athar

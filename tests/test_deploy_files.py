@@ -65,3 +65,6 @@ def test_dockerfile_copies_every_package() -> None:
     text = (ROOT / "Dockerfile").read_text()
     copied = set(re.findall(r"^COPY (\w+) ", text, flags=re.MULTILINE))
     assert {"athar", "db", "gazetteer", "etl", "api", "migrations"} <= copied
+    # The web map's npm packages are installed in the image from the same lock file.
+    assert "COPY api/web/package.json api/web/package-lock.json" in text
+    assert "npm ci" in text and "api/web/node_modules" in text
