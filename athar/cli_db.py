@@ -151,7 +151,9 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     base = f"http://{host}:{port}"
     click.echo(f"athar API:   {base}/")
     click.echo(f"health:      {base}/health")
+    click.echo(f"web map:     {base}/map")
     click.echo(f"OpenAPI:     {base}/docs")
+    click.echo(f"OGC API:     {base}/ogc")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
