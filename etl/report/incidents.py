@@ -9,7 +9,8 @@ what they do not say (place, attacker) from the main one.
 
 Fields are filled from the nearest text that states them: the anchor sentence, then the
 rest of the incident's text, then the introduction, then the section heading (reports
-group incidents under headings such as "Killings by unidentified parties").
+group incidents under headings such as "Killings by unidentified parties"). The readings
+themselves (weapon, attacker, facility, victims' work) live in ``etl.report.classify``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from etl.report import lookups
+from etl.report.classify import (
+    facility_of,
+    fill_perpetrator,
+    heading_party,
+    perpetrator_in,
+    victim_categories_of,
+    weapon_of,
+)
 from etl.report.dates import (
     SAME_DAY,
     DateMention,
@@ -31,14 +39,8 @@ from etl.report.dates import (
 from etl.report.model import EVIDENCE_MAX_CHARS, ControlObservation, Incident, ReviewItem
 from etl.report.numbers import Counts, extract_counts, mentions_massacre
 from etl.report.parties import (
-    AMBIGUOUS,
-    UNKNOWN_CODES,
     ControlStatement,
-    PartyMention,
-    category_of,
     find_control_statements,
-    find_parties,
-    mask_spans,
 )
 from etl.report.places import (
     GOVERNORATES,
@@ -82,27 +84,7 @@ _MONTH_INCIDENT = re.compile(
 _TOLL_WORDS = re.compile(
     r"\b(?:documented|recorded|death\s+toll|percent|%|distributed|bringing|total)\b", re.I
 )
-_INJURY_CLAUSE = re.compile(
-    r"\b(?:injur\w*|wound\w*)\b[^.;]{0,80}|\bincluding\s+(?:\w+\s+){0,3}of\s+the\s+\w+['’]s\b",
-    re.I,
-)
 _NUMBERED_HEADING = re.compile(r"^(?:[-•➤]\s*)?(?:[A-Z]|[IVX]+|\d{1,2})\s*[.)]\s+\S")
-_UNKNOWN_HINTS = [
-    ("landmine_unknown", re.compile(r"\blandmines?\b", re.I)),
-    ("gunfire_unknown", re.compile(r"\bgunfire\b|\bshooting", re.I)),
-    ("bombing_unknown", re.compile(r"\bbombings?\b|\bexplosions?\b|\bwar\s+remnants\b", re.I)),
-    ("killing_unknown", re.compile(r"\bkillings?\s+by\b|\bkilling\s+by\s+unknown", re.I)),
-]
-_UNKNOWN_WORDS = re.compile(
-    r"\b(?:unknown|unidentified|not\s+(?:yet\s+)?been\s+identified)\b", re.I
-)
-_WEAPON_UNKNOWN_SUBCATEGORY = {
-    "landmine": "landmine_unknown",
-    "erw": "bombing_unknown",
-    "ied": "bombing_unknown",
-    "car_bomb": "bombing_unknown",
-    "gunfire": "gunfire_unknown",
-}
 _SAME_ATTACK_MASSACRE = re.compile(
     r"\b(?:the\s+same|this|that)\s+(?:attack|bombing|shelling|strike|airstrike)\s+"
     r"(?:also\s+)?(?:resulted\s+in|caused|led\s+to)\s+a\s+massacre\b",
@@ -123,18 +105,6 @@ _INTERCHANGE_PRECISION = {
     "landmark": "community",
 }
 _BROAD_TYPES = frozenset({"region", "regions"})
-_ANY_CONTROL = re.compile(
-    r"\b(?:controlled\s+by|under\s+the\s+(?:joint\s+)?control\s+of)\s+[^.;,]{1,120}", re.I
-)
-_SPECIFIC_WEAPONS = (
-    "torture",
-    "drowning",
-    "cluster_munition",
-    "landmine",
-    "erw",
-    "car_bomb",
-    "ied",
-)
 
 
 # Report paragraphs are a few thousand characters; a far longer one is a table dump or
@@ -194,16 +164,6 @@ def is_heading(paragraph: Paragraph) -> bool:
     return bool(_NUMBERED_HEADING.match(text) and len(text) <= 120)
 
 
-def heading_party(text: str) -> str | None:
-    """The party a heading announces, with unknown perpetrators narrowed by kind."""
-    if _UNKNOWN_WORDS.search(text):
-        for code, pattern in _UNKNOWN_HINTS:
-            if pattern.search(text):
-                return code
-    mentions = [m for m in find_parties(text) if m.code not in UNKNOWN_CODES]
-    return mentions[0].code if mentions else None
-
-
 def _skip_paragraph(paragraph: Paragraph) -> bool:
     text = paragraph.text
     if _QUOTE_START.match(text) or text.startswith(("↑", "👁")):
@@ -246,77 +206,6 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
 
 def _sentences_text(sentences: list[Sentence]) -> str:
     return " ".join(s.text for s in sentences)
-
-
-def _weapon(text: str) -> str | None:
-    # "fired rockets in response to Israeli airstrikes": the other attack is not this one's.
-    text = re.sub(r"\bin\s+(?:response|retaliation)\s+(?:to|for)\s+[^,.;]*", " ", text, flags=re.I)
-    specific = lookups.first_in_order(
-        [row for row in lookups.WEAPONS if row[0] in _SPECIFIC_WEAPONS], text
-    )
-    if specific:
-        return specific
-    return lookups.first_in_order(
-        [row for row in lookups.WEAPONS if row[0] not in _SPECIFIC_WEAPONS], text
-    )
-
-
-def _perpetrator(texts: list[str]) -> PartyMention | None:
-    for text in texts:
-        spans = [(c.start, c.end) for c in find_control_statements(text)]
-        # Also "stationed at a site controlled by X": X held the site, it did not attack.
-        spans += [(m.start(), m.end()) for m in _ANY_CONTROL.finditer(text)]
-        masked = mask_spans(text, spans)
-        mentions = find_parties(masked)
-        if mentions:
-            return _with_head_noun(mentions[0], text)
-    return None
-
-
-def _with_head_noun(mention: PartyMention, text: str) -> PartyMention:
-    """ "of unidentified source" reads as "a landmine of unidentified source": keep the noun
-    the attribution hangs on, as an analyst would write the perpetrator."""
-    if not re.match(r"(?:of|from|whose)\b", mention.text, re.I):
-        return mention
-    head = re.search(r"\b(?:an?|the)\s+(?:[\w-]+\s+){0,2}?[\w-]+\s+$", text[: mention.start])
-    if head is None:
-        return mention
-    return replace(mention, text=text[head.start() : mention.end], start=head.start())
-
-
-def _victim_categories(text: str) -> list[str]:
-    cleaned = _INJURY_CLAUSE.sub(" ", text)
-    return lookups.all_codes(lookups.VICTIM_CATEGORIES, cleaned)
-
-
-_NOT_TARGET = re.compile(
-    r"\b(?:arrived|taken|transferred|admitted|returned|brought|rushed|works?|worked|working"
-    r"|employed|volunteered?|studying|studied|belonging|affiliated|supported|member)\b"
-    r"[^,.;]{0,45}$",
-    re.I,
-)
-
-
-def _facility(text: str, weapon: str | None) -> str | None:
-    if weapon in {"torture", "drowning"}:
-        return None
-    if re.search(r"\bRed\s+Crescent\b", text):
-        return "red_crescent"
-    hits: list[tuple[int, int, str]] = []
-    for rank, (code, pattern) in enumerate(lookups.FACILITIES):
-        for match in pattern.finditer(text):
-            before = text[max(0, match.start() - 60) : match.start()]
-            if _NOT_TARGET.search(before):
-                continue
-            hits.append((match.start(), rank, code))
-            break
-    if not hits:
-        return None
-    code = min(hits)[2]
-    if code == "camp" and weapon in {"gunfire", None}:
-        # People shot inside a camp are not an attack on the camp.
-        return None
-    return code
 
 
 def _pick_place(
@@ -649,7 +538,7 @@ def _build_one(
     intro_text = _sentences_text(intro) or previous_text
     incident_text = " ".join(t for t in (anchor_text, following_text) if t)
 
-    weapon = _weapon(anchor_text) or _weapon(following_text)
+    weapon = weapon_of(anchor_text) or weapon_of(following_text)
     if weapon is None and primary is not None:
         weapon = primary.weapon if _REFERS_BACK.search(anchor_text) else None
     if weapon is None and section.weapon and _KILL_WORDS.search(incident_text):
@@ -693,7 +582,7 @@ def _build_one(
     incident.weapon = weapon
 
     # Attacker.
-    perpetrator = _perpetrator([anchor_text])
+    perpetrator = perpetrator_in([anchor_text])
     if perpetrator is None and primary is not None and _REFERS_BACK.search(anchor_text):
         incident.perpetrator = primary.perpetrator
         incident.perpetrator_category = primary.perpetrator_category
@@ -701,8 +590,8 @@ def _build_one(
     else:
         if perpetrator is None:
             earlier = [s.text for s in intro] if intro else [previous_text]
-            perpetrator = _perpetrator([*reversed(earlier), following_text])
-        _fill_perpetrator(incident, perpetrator, section, weapon, incident_text)
+            perpetrator = perpetrator_in([*reversed(earlier), following_text])
+        fill_perpetrator(incident, perpetrator, section.party_code, weapon, incident_text)
 
     # Casualties.
     counts = extract_counts(anchor_text)
@@ -733,11 +622,11 @@ def _build_one(
     )
 
     if _KILL_WORDS.search(incident_text):
-        incident.victim_categories = _victim_categories(" ".join((intro_text, incident_text)))
+        incident.victim_categories = victim_categories_of(" ".join((intro_text, incident_text)))
     if SAME_DAY.search(anchor_text):
         facility = None  # a separate attack recalled in passing; what it hit is not stated
     else:
-        facility = _facility(incident_text, weapon)
+        facility = facility_of(incident_text, weapon)
         if facility is None and primary is not None:
             facility = primary.facility
     incident.facility = facility
@@ -845,46 +734,6 @@ def _fill_place(
             incident.admin1_pcode = resolution.admin1_pcode
     else:
         incident.location_precision = "governorate" if governorate else "country"
-
-
-def _fill_perpetrator(
-    incident: Incident,
-    mention: PartyMention | None,
-    section: SectionState,
-    weapon: str | None,
-    text: str,
-) -> None:
-    hint = section.party_code
-    if mention is not None:
-        incident.perpetrator = mention.text
-        if mention.code == AMBIGUOUS:
-            return
-        code = mention.code
-        if code in UNKNOWN_CODES:
-            if hint in UNKNOWN_CODES:
-                code = hint
-            elif weapon in _WEAPON_UNKNOWN_SUBCATEGORY:
-                code = _WEAPON_UNKNOWN_SUBCATEGORY[weapon]
-            elif re.search(r"\bexplosions?\b|\bbombings?\b", text, re.I):
-                code = "bombing_unknown"
-            elif code == "unknown":
-                code = "killing_unknown"
-        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(code)
-        return
-    if weapon in {"drowning", "fire"}:
-        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(weapon)
-        return
-    if hint and hint in UNKNOWN_CODES:
-        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(hint)
-        return
-    if weapon in {"landmine", "erw", "ied", "car_bomb"} or re.search(
-        r"\bexplosion\b|\bbombing\s+occurred\b", text, re.I
-    ):
-        code = _WEAPON_UNKNOWN_SUBCATEGORY.get(weapon or "", "bombing_unknown")
-        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(code)
-        return
-    if hint:
-        incident.perpetrator_category, incident.perpetrator_subcategory = category_of(hint)
 
 
 def _merge_duplicates(incidents: list[Incident], sections: dict[int, int]) -> list[Incident]:
