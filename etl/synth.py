@@ -152,7 +152,11 @@ def generate_synthetic(
 ) -> SynthReport:
     """Write a synthetic dataset; does not commit (the CLI commits once)."""
     started = time.monotonic()
-    say = log or (lambda _message: None)
+
+    def say(message: str) -> None:
+        if log is not None:
+            log(f"[{time.monotonic() - started:6.1f} s] {message}")
+
     rng = np.random.default_rng(seed)
     gazetteer = gazetteer or Gazetteer.load()
     communities = _communities(gazetteer)
