@@ -105,6 +105,12 @@ _KILL_WORDS = (
 _INJURY_WORDS = r"(?:injur(?:ed|ing|y|ies)|wound(?:ed|ing|s)?)"
 
 _TOTAL_PATTERNS = [
+    # "leaving five civilians dead"
+    re.compile(
+        rf"\b(?:leaving|left)\s+{_QUALIFIER}(?P<n>{NUMBER})\s+(?P<who>{_CIVILIANS}|{_CHILDREN}"
+        rf"|{_WOMEN})\s+dead\b",
+        re.I,
+    ),
     # "the deaths of 18 civilians", "killing 18 civilians", "killed 15 civilians"
     re.compile(
         rf"\b(?:deaths?\s+of|killing|killed|kill|bodies\s+of|massacre\s+of|lives\s+of)\s+"

@@ -112,3 +112,8 @@ def test_victim_and_relative_were_killed() -> None:
         "Karim, were shot dead by gunmen"
     )
     assert (counts.killed_total, counts.killed_children, counts.killed_women) == (2, 1, 1)
+
+
+def test_leaving_dead() -> None:
+    counts = extract_counts("shells hit the market, leaving four civilians dead, including a child")
+    assert (counts.killed_total, counts.killed_children) == (4, 1)
