@@ -90,6 +90,11 @@ _TOLL_WORDS = re.compile(
     r"\b(?:documented|recorded|death\s+toll|percent|%|distributed|bringing|total)\b", re.I
 )
 _NUMBERED_HEADING = re.compile(r"^(?:[-•➤]\s*)?(?:[A-Z]|[IVX]+|\d{1,2})\s*[.)]\s+\S")
+_PUBLICATION = re.compile(
+    r"\b(?:issued|published|released|launched)\s+(?:a|an|its|our|the|their)\s+"
+    r"(?:[\w-]+\s+){0,2}(?:report|statement|briefing|appeal|press\s+release)\b",
+    re.I,
+)
 _SAME_ATTACK_MASSACRE = re.compile(
     r"\b(?:the\s+same|this|that)\s+(?:attack|bombing|shelling|strike|airstrike)\s+"
     r"(?:also\s+)?(?:resulted\s+in|caused|led\s+to)\s+a\s+massacre\b",
@@ -142,6 +147,10 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
         dates = [
             d for d in find_dates(sentence.text, period) if not is_context_date(sentence.text, d)
         ]
+        if dates and _PUBLICATION.search(sentence.text):
+            # "On May 3, SNHR issued a report on the killing of ...": the date is the
+            # report's, the harm is told elsewhere.
+            continue
         if dates:
             chosen = death_date(sentence.text, period) or dates[0]
             anchors.append(Anchor(sentence, chosen, secondary=bool(anchors)))

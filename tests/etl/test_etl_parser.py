@@ -287,3 +287,12 @@ def test_windows_line_endings_give_the_same_incidents(sample_text: str) -> None:
         assert windows_text[incident.span_start : incident.span_end].startswith(
             incident.evidence[:10]
         )
+
+
+def test_publication_dates_are_not_incidents() -> None:
+    text = (
+        "Killings in Syria in May 2019\n\n"
+        "On May 20, 2019, SNHR issued a special report on the killing of nine civilians in Tell "
+        "Hadid village in the eastern suburbs of Hama governorate.\n"
+    )
+    assert parse_report(text).incidents == []
