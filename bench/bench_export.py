@@ -306,6 +306,8 @@ def main() -> None:
         in_process: dict[str, dict[str, float]] = {}
         for format_name in args.formats.split(","):
             in_process[format_name] = run_child(url, format_name, args.tracemalloc)
+            # Progress as it comes: a long run interrupted later still leaves its figures.
+            print(json.dumps({format_name: in_process[format_name]}), file=sys.stderr)
         report: dict[str, object] = {"rows": args.rows, "in_process": in_process}
         if args.http:
             report["http"] = measure_http(url)
