@@ -20,6 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+# OCHA COD-AB admin-1 P-codes (syr_admbnda_adm1_uncs_unocha_20201217).
 GOVERNORATES: dict[str, str] = {
     "Damascus": "SY01",
     "Aleppo": "SY02",
@@ -30,11 +31,11 @@ GOVERNORATES: dict[str, str] = {
     "Idleb": "SY07",
     "Al-Hasakeh": "SY08",
     "Deir-ez-Zor": "SY09",
-    "Ar-Raqqa": "SY10",
-    "Dar'a": "SY11",
-    "As-Sweida": "SY12",
-    "Quneitra": "SY13",
-    "Tartous": "SY14",
+    "Tartous": "SY10",
+    "Ar-Raqqa": "SY11",
+    "Dar'a": "SY12",
+    "As-Sweida": "SY13",
+    "Quneitra": "SY14",
 }
 
 # Spellings seen in reports -> OCHA English name. Matching folds case and punctuation.

@@ -57,7 +57,7 @@ def test_resolution_fills_codes_and_maps_camp_precision(fake_gazetteer) -> None:
 
 def test_namesake_in_another_governorate_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
     def resolve(name: str, context: str | None = None) -> FakeResolution:
-        return FakeResolution(True, "C1111", 32.7, 36.1, "SY11", "Dar'a", "community")
+        return FakeResolution(True, "C1111", 32.7, 36.1, "SY12", "Dar'a", "community")
 
     places.resolve_place.cache_clear()
     monkeypatch.setattr(places, "_gazetteer_resolve", lambda: resolve)

@@ -296,3 +296,14 @@ def test_publication_dates_are_not_incidents() -> None:
         "Hadid village in the eastern suburbs of Hama governorate.\n"
     )
     assert parse_report(text).incidents == []
+
+
+def test_admin1_pcodes_follow_ocha() -> None:
+    from etl.report.places import GOVERNORATES
+
+    assert GOVERNORATES["Tartous"] == "SY10"
+    assert GOVERNORATES["Ar-Raqqa"] == "SY11"
+    assert GOVERNORATES["Dar'a"] == "SY12"
+    assert GOVERNORATES["As-Sweida"] == "SY13"
+    assert GOVERNORATES["Quneitra"] == "SY14"
+    assert len(set(GOVERNORATES.values())) == 14
