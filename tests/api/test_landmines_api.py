@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from db.models import AdminIndicator, AdminUnit, Incident, ProvenanceSpan, SourceDocument
 from db.settings import Settings
+from db.versions import bump
 
 D = dt.date
 
@@ -158,3 +159,22 @@ def test_severity_layer(client: TestClient, db_session: Session) -> None:
     [feature] = response.json()["features"]
     assert feature["properties"]["mine_action_severity"] == 4
     assert feature["properties"]["mine_action_pin"] is None
+
+
+def test_answers_are_cached_until_a_layer_version_changes(
+    client: TestClient, db_session: Session, incidents: list[int]
+) -> None:
+    first = client.get("/landmines/hotspots", params={"method": "hex"}).json()
+    # A write that does not bump the version is not seen (the cache answers) ...
+    db_session.execute(
+        text("UPDATE incidents SET killed_total = 3 WHERE id = :id"), {"id": incidents[3]}
+    )
+    cached = client.get("/landmines/hotspots", params={"method": "hex"}).json()
+    assert cached == first
+    # ... and every writer bumps it, which drops the cached answer.
+    bump(db_session, "incidents")
+    fresh = client.get("/landmines/hotspots", params={"method": "hex"}).json()
+    killed = {
+        f["properties"]["incident_ids"][0]: f["properties"]["killed"] for f in fresh["features"]
+    }
+    assert killed[incidents[3]] == 3
