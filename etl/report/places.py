@@ -545,6 +545,28 @@ def _gazetteer_resolve() -> Any:
     return resolve
 
 
+_OCHA_PCODE = re.compile(r"^(?:[CN]\d{4}|SY\d{2,8})$")
+
+
+def _ocha_pcode(result: Any) -> str | None:
+    """The interchange wants OCHA P-codes. When the gazetteer answers with one of its own
+    points (a map landmark), an OCHA community of the same name in the same governorate
+    among its candidates names the place in OCHA terms; the coordinates stay the point's."""
+    pcode = getattr(result, "pcode", None)
+    if pcode is None or _OCHA_PCODE.match(str(pcode)):
+        return pcode
+    for candidate in getattr(result, "candidates", ()) or ():
+        code = str(getattr(candidate, "pcode", "") or "")
+        if (
+            _OCHA_PCODE.match(code)
+            and getattr(candidate, "admin1_pcode", None) == getattr(result, "admin1_pcode", None)
+            and float(getattr(candidate, "score", 0.0) or 0.0) >= 0.95
+            and getattr(candidate, "kind", "community") in {"community", "neighbourhood"}
+        ):
+            return code
+    return pcode
+
+
 def gazetteer_available() -> bool:
     return _gazetteer_resolve() is not None
 
@@ -565,7 +587,7 @@ def resolve_place(name: str, context: str | None) -> PlaceResolution:
     lon = getattr(result, "lon", None)
     return PlaceResolution(
         resolved=True,
-        pcode=getattr(result, "pcode", None),
+        pcode=_ocha_pcode(result),
         lat=float(lat) if lat is not None else None,
         lon=float(lon) if lon is not None else None,
         admin1_pcode=getattr(result, "admin1_pcode", None),

@@ -81,3 +81,43 @@ def test_broken_gazetteer_degrades_to_null_codes(monkeypatch: pytest.MonkeyPatch
         places.resolve_place.cache_clear()
     assert incident.place_pcode is None
     assert incident.governorate == "Idleb"
+
+
+@dataclass(frozen=True)
+class FakeCandidate:
+    name: str
+    pcode: str
+    admin1_pcode: str
+    score: float
+    kind: str
+
+
+@dataclass(frozen=True)
+class FakeLandmarkResolution(FakeResolution):
+    candidates: tuple[FakeCandidate, ...] = ()
+
+
+def test_landmark_codes_give_way_to_ocha_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    def resolve(name: str, context: str | None = None) -> FakeResolution:
+        return FakeLandmarkResolution(
+            True,
+            "W00042",
+            35.9,
+            36.6,
+            "SY07",
+            "Idleb",
+            "community",
+            candidates=(
+                FakeCandidate("Zeitoun Camp", "W00043", "SY07", 1.0, "landmark"),
+                FakeCandidate("Zaytun", "C9002", "SY07", 0.97, "community"),
+            ),
+        )
+
+    places.resolve_place.cache_clear()
+    monkeypatch.setattr(places, "_gazetteer_resolve", lambda: resolve)
+    try:
+        [incident] = parse_report(REPORT).incidents
+    finally:
+        places.resolve_place.cache_clear()
+    assert incident.place_pcode == "C9002"
+    assert (incident.lat, incident.lon) == (35.9, 36.6)
