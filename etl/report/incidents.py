@@ -95,6 +95,12 @@ _PUBLICATION = re.compile(
     r"(?:[\w-]+\s+){0,2}(?:report|statement|briefing|appeal|press\s+release)\b",
     re.I,
 )
+# "In total, 111 refugees were killed ... between September 23 and ...": a sum over a span
+# of days is a toll, not an incident.
+_SUMMED = re.compile(
+    r"^\s*In\s+total\b|\bbetween\s+(?:[A-Z][a-z]+\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+)\b"
+    r"[^.;]{0,40}?\band\s+(?:[A-Z][a-z]+\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+|the\s+end)",
+)
 _SAME_ATTACK_MASSACRE = re.compile(
     r"\b(?:the\s+same|this|that)\s+(?:attack|bombing|shelling|strike|airstrike)\s+"
     r"(?:also\s+)?(?:resulted\s+in|caused|led\s+to)\s+a\s+massacre\b",
@@ -147,7 +153,7 @@ def find_anchors(paragraph: Paragraph, period: Period | None) -> list[Anchor]:
         dates = [
             d for d in find_dates(sentence.text, period) if not is_context_date(sentence.text, d)
         ]
-        if dates and _PUBLICATION.search(sentence.text):
+        if dates and (_PUBLICATION.search(sentence.text) or _SUMMED.search(sentence.text)):
             # "On May 3, SNHR issued a report on the killing of ...": the date is the
             # report's, the harm is told elsewhere.
             continue

@@ -307,3 +307,12 @@ def test_admin1_pcodes_follow_ocha() -> None:
     assert GOVERNORATES["As-Sweida"] == "SY13"
     assert GOVERNORATES["Quneitra"] == "SY14"
     assert len(set(GOVERNORATES.values())) == 14
+
+
+def test_sums_over_a_span_of_days_are_not_incidents() -> None:
+    text = (
+        "Killings in Syria in May 2019\n\n"
+        "In total, 40 Syrian refugees were killed in shelling of Qasr Nour town in Lebanon "
+        "between May 2, 2019 and May 20, 2019.\n"
+    )
+    assert parse_report(text).incidents == []
