@@ -101,7 +101,7 @@ def parse_command(
     sys.stdout.flush()
 
 
-@etl_group.command("import-file")
+@etl_group.command("convert")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--format",
@@ -111,7 +111,7 @@ def parse_command(
     help="File format (default: from the extension; .csv is the athar CSV layout).",
 )
 def import_file_command(path: Path, file_format: str | None) -> None:
-    """Read PATH (CSV, GeoJSON or ACLED export) and print interchange records as JSON.
+    """Read PATH (CSV, GeoJSON or ACLED export) and print interchange records (no database).
 
     Bad rows are skipped and listed on stderr with their line (or feature) number; the exit
     status is 1 when any row was skipped.

@@ -91,6 +91,58 @@ def ingest(
         sys.exit(1)
 
 
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "file_format",
+    required=True,
+    type=click.Choice(["csv", "geojson", "acled"]),
+    help="csv: athar columns (see README); geojson: Point features; acled: ACLED export.",
+)
+@click.pass_obj
+def import_command(settings: Settings, files: tuple[Path, ...], file_format: str) -> None:
+    """Load structured incident FILES; bad rows are reported by line and skipped."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.engine import database_url, make_engine, make_session_factory, transaction
+    from etl.loaders.structured import import_structured
+
+    engine = make_engine(database_url(settings))
+    sessions = make_session_factory(engine)
+    failed = skipped_rows = 0
+    try:
+        for path in files:
+            try:
+                with transaction(sessions) as session:
+                    outcome = import_structured(session, path, file_format)
+            except (OSError, UnicodeDecodeError) as exc:
+                click.echo(f"athar: {path}: cannot read as UTF-8 text ({exc})", err=True)
+                failed += 1
+                continue
+            except SQLAlchemyError as exc:
+                cause = getattr(exc, "orig", None) or exc
+                click.echo(f"athar: {path}: not stored, database unchanged ({cause})", err=True)
+                failed += 1
+                continue
+            for problem in outcome.problems:
+                click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+            skipped_rows += len(outcome.problems)
+            summary = outcome.summary
+            click.echo(
+                f"{path.name}: {summary.stored} stored, {summary.updated} updated, "
+                f"{summary.unchanged} unchanged, {summary.retracted} retracted, "
+                f"{len(outcome.problems)} row problem(s), "
+                f"{outcome.resolved_places} place(s) located by the gazetteer"
+            )
+    finally:
+        engine.dispose()
+    if failed or skipped_rows:
+        sys.exit(1)
+
+
 @click.command("review")
 @click.option(
     "--status",
@@ -163,5 +215,6 @@ def sample(reports_dir: Path, out: Path | None) -> None:
 
 def register(etl_group: click.Group) -> None:
     etl_group.add_command(ingest)
+    etl_group.add_command(import_command)
     etl_group.add_command(review)
     etl_group.add_command(sample)

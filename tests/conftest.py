@@ -108,6 +108,24 @@ def gazetteer_loaded(engine: Engine) -> Engine:
     return engine
 
 
+@pytest.fixture(scope="session")
+def scratch_engine(make_database: Callable[[], str]) -> Iterator[Engine]:
+    """A second migrated database with the gazetteer, for tests that must commit.
+
+    Subprocess and CLI tests commit their writes; keeping them here leaves the main test
+    database holding only what rolled-back tests put there for the length of one test.
+    """
+    from gazetteer.dbload import load_gazetteer
+
+    db_engine = make_engine(make_database(), application_name="athar-tests-scratch")
+    upgrade(db_engine)
+    with transaction(make_session_factory(db_engine)) as session:
+        sync_parties(session, load_party_taxonomy())
+        load_gazetteer(session)
+    yield db_engine
+    db_engine.dispose()
+
+
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""

@@ -36,8 +36,8 @@ def test_db_status_fails_on_unreachable_database() -> None:
     assert json.loads(result.output)["reachable"] is False
 
 
-def test_migrate_and_load_are_idempotent(engine: Engine) -> None:
-    url = engine.url.render_as_string(hide_password=False)
+def test_migrate_and_load_are_idempotent(scratch_engine: Engine) -> None:
+    url = scratch_engine.url.render_as_string(hide_password=False)
     for command in (["migrate"], ["migrate"], ["load"], ["load"]):
         result = CliRunner().invoke(main, command, env={"DATABASE_URL": url})
         assert result.exit_code == 0, result.output

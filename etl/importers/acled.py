@@ -176,7 +176,7 @@ def import_acled(source: str | Path) -> ImportResult:
             )
             continue
         try:
-            result.records.append(build_record(_values(row)))
+            result.add(build_record(_values(row)), line)
         except RowError as error:
             result.problems.append(ImportProblem(line, str(error)))
     return result

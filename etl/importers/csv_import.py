@@ -40,7 +40,7 @@ def import_csv(source: str | Path) -> ImportResult:
             result.problems.append(ImportProblem(line, "row has more values than the header"))
             continue
         try:
-            result.records.append(build_record(row))
+            result.add(build_record(row), line)
         except RowError as error:
             result.problems.append(ImportProblem(line, str(error)))
     return result

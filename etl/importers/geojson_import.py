@@ -43,7 +43,7 @@ def import_geojson(source: str | Path | dict[str, Any]) -> ImportResult:
         properties.setdefault("lon", coordinates[0])
         properties.setdefault("lat", coordinates[1])
         try:
-            result.records.append(build_record(properties))
+            result.add(build_record(properties), number)
         except RowError as error:
             result.problems.append(ImportProblem(number, str(error)))
     return result

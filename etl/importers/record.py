@@ -12,82 +12,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from db import vocab
+from db.parties import load_party_taxonomy
 from etl.report.model import EVIDENCE_MAX_CHARS, INTERCHANGE_FIELDS
 from etl.report.places import GOVERNORATES, governorate_name
 
+_TAXONOMY = load_party_taxonomy()
 PERPETRATOR_CATEGORIES = frozenset(
-    {
-        "syrian_regime",
-        "russian_forces",
-        "iranian_militias",
-        "isis",
-        "hts",
-        "armed_opposition_sna",
-        "sdf",
-        "international_coalition",
-        "other_parties",
-    }
+    code for code, party in _TAXONOMY.parties.items() if party.parent is None
 )
 PERPETRATOR_SUBCATEGORIES = frozenset(
-    {
-        "landmine_unknown",
-        "gunfire_unknown",
-        "bombing_unknown",
-        "killing_unknown",
-        "turkish_forces",
-        "turkish_border_guards",
-        "jordanian_forces",
-        "israeli_forces",
-        "lebanese_forces",
-        "drowning",
-        "fire",
-        "unknown",
-    }
+    code for code, party in _TAXONOMY.parties.items() if party.parent is not None
 )
-WEAPONS = frozenset(
-    {
-        "landmine",
-        "erw",
-        "airstrike",
-        "artillery",
-        "rocket",
-        "missile",
-        "cluster_munition",
-        "gunfire",
-        "ied",
-        "car_bomb",
-        "torture",
-        "drowning",
-        "fire",
-        "other",
-    }
-)
-FACILITIES = frozenset(
-    {
-        "hospital",
-        "medical_point",
-        "ambulance",
-        "civil_defense_center",
-        "red_crescent",
-        "school",
-        "mosque",
-        "market",
-        "camp",
-        "other",
-    }
-)
-VICTIM_CATEGORIES = frozenset({"medical", "civil_defense", "media", "aid_worker"})
-PRECISIONS = frozenset(
-    {
-        "exact",
-        "community",
-        "neighbourhood",
-        "subdistrict",
-        "district",
-        "governorate",
-        "country",
-    }
-)
+WEAPONS = frozenset(vocab.WEAPONS)
+FACILITIES = frozenset(vocab.FACILITIES)
+VICTIM_CATEGORIES = frozenset(vocab.VICTIM_CATEGORIES)
+# The interchange format has no "camp" precision: a camp is located as its community.
+PRECISIONS = frozenset(vocab.LOCATION_PRECISIONS) - {"camp"}
 _INT_FIELDS = ("killed_total", "killed_children", "killed_women", "injured")
 # A generous box around Syria: points outside it are typos (swapped lat/lon, missing minus).
 _LAT_RANGE = (32.0, 37.6)
@@ -108,6 +49,12 @@ class ImportProblem:
 class ImportResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[ImportProblem] = field(default_factory=list)
+    # The line (CSV) or 1-based feature number (GeoJSON) each record came from.
+    lines: list[int] = field(default_factory=list)
+
+    def add(self, record: dict[str, Any], line: int) -> None:
+        self.records.append(record)
+        self.lines.append(line)
 
 
 def _blank(value: object) -> bool:

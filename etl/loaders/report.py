@@ -297,6 +297,7 @@ def store_incidents(
     document: SourceDocument,
     records: list[tuple[dict[str, Any], int, int]],
     summary: IngestSummary,
+    locators: list[str] | None = None,
 ) -> list[tuple[int, int, int]]:
     """Upsert ``(interchange record, span start, span end)`` tuples.
 
@@ -313,7 +314,8 @@ def store_incidents(
     }
     seen: Counter[str] = Counter()
     kept: list[tuple[int, int, int]] = []
-    for record, start, end in records:
+    for position, (record, start, end) in enumerate(records):
+        locator = locators[position] if locators else None
         values = _incident_values(record, lookups, summary.warnings)
         if values is None:
             continue
@@ -327,13 +329,19 @@ def store_incidents(
             session.execute(
                 update(ProvenanceSpan)
                 .where(ProvenanceSpan.id == previous.provenance_span_id)
-                .values(start_offset=start, end_offset=end, quote=quote)
+                .values(start_offset=start, end_offset=end, quote=quote, locator=locator)
             )
             span_id = previous.provenance_span_id
         else:
             span_id = session.execute(
                 insert(ProvenanceSpan)
-                .values(document_id=document.id, start_offset=start, end_offset=end, quote=quote)
+                .values(
+                    document_id=document.id,
+                    start_offset=start,
+                    end_offset=end,
+                    quote=quote,
+                    locator=locator,
+                )
                 .returning(ProvenanceSpan.id)
             ).scalar_one()
         statement = insert(Incident).values(

@@ -31,12 +31,12 @@ def _row_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def test_backup_and_restore_round_trip(gazetteer_loaded: Engine, tmp_path: Path) -> None:
-    with gazetteer_loaded.begin() as conn:
+def test_backup_and_restore_round_trip(scratch_engine: Engine, tmp_path: Path) -> None:
+    with scratch_engine.begin() as conn:
         conn.execute(
             text("INSERT INTO audit_log (actor, action, entity) VALUES ('test', 'backup', 'db');")
         )
-    source_url = gazetteer_loaded.url.render_as_string(hide_password=False)
+    source_url = scratch_engine.url.render_as_string(hide_password=False)
     dump = tmp_path / "athar.dump"
     runner = CliRunner()
     made = runner.invoke(main, ["backup", str(dump)], env={"DATABASE_URL": source_url})

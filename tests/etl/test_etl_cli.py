@@ -86,7 +86,7 @@ def test_import_file_reports_bad_rows(tmp_path: Path) -> None:
         "not-a-date,Other village,Hama,1\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["etl", "import-file", str(data)])
+    result = CliRunner().invoke(main, ["etl", "convert", str(data)])
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)) == 1
     assert "incidents.csv:3:" in result.stderr

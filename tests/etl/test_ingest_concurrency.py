@@ -44,15 +44,15 @@ def _counts(engine: Engine, key: str) -> tuple[int, int]:
     return int(documents or 0), int(incidents or 0)
 
 
-def test_eight_concurrent_ingests_store_one_copy(gazetteer_loaded: Engine, tmp_path: Path) -> None:
+def test_eight_concurrent_ingests_store_one_copy(scratch_engine: Engine, tmp_path: Path) -> None:
     key = f"concurrent-{uuid.uuid4().hex[:8]}"
     report = tmp_path / f"{key}.txt"
     report.write_text(FIXTURE.read_text(encoding="utf-8"), encoding="utf-8")
-    url = gazetteer_loaded.url.render_as_string(hide_password=False)
+    url = scratch_engine.url.render_as_string(hide_password=False)
     processes = [_athar(url, "etl", "ingest", str(report)) for _ in range(8)]
     outputs = [process.communicate(timeout=300) for process in processes]
     assert [p.returncode for p in processes] == [0] * 8, outputs
-    assert _counts(gazetteer_loaded, key) == (1, 2)
+    assert _counts(scratch_engine, key) == (1, 2)
     stored = sum(int(out.split(" stored")[0].split()[-1]) for out, _ in outputs)
     assert stored == 2  # exactly one process stored; the others saw it unchanged
 
@@ -69,17 +69,17 @@ def _long_report(days: int) -> str:
 
 
 def test_killed_ingest_leaves_nothing_and_rerun_completes(
-    gazetteer_loaded: Engine, tmp_path: Path
+    scratch_engine: Engine, tmp_path: Path
 ) -> None:
     key = f"killed-{uuid.uuid4().hex[:8]}"
     report = tmp_path / f"{key}.txt"
     report.write_text(_long_report(600), encoding="utf-8")
-    url = gazetteer_loaded.url.render_as_string(hide_password=False)
+    url = scratch_engine.url.render_as_string(hide_password=False)
     process = _athar(url, "etl", "ingest", str(report))
     # The advisory lock is held exactly while the ingest transaction is open.
     deadline = time.monotonic() + 120
     in_transaction = False
-    with gazetteer_loaded.connect() as conn:
+    with scratch_engine.connect() as conn:
         while time.monotonic() < deadline and process.poll() is None:
             held = conn.execute(
                 text(
@@ -99,7 +99,7 @@ def test_killed_ingest_leaves_nothing_and_rerun_completes(
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     # The server notices the dropped connection and rolls the transaction back.
-    with gazetteer_loaded.connect() as conn:
+    with scratch_engine.connect() as conn:
         for _ in range(200):
             if not conn.execute(
                 text(
@@ -110,10 +110,10 @@ def test_killed_ingest_leaves_nothing_and_rerun_completes(
             ).scalar_one():
                 break
             time.sleep(0.05)
-    assert _counts(gazetteer_loaded, key) == (0, 0)
+    assert _counts(scratch_engine, key) == (0, 0)
 
     rerun = _athar(url, "etl", "ingest", str(report))
     _, err = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, err
-    documents, incidents = _counts(gazetteer_loaded, key)
+    documents, incidents = _counts(scratch_engine, key)
     assert documents == 1 and incidents > 100
