@@ -81,7 +81,12 @@ def export_pmtiles_command(
     workers: int,
     quiet: bool,
 ) -> None:
-    """Write OUT.pmtiles: one layer as gzip MVT tiles (PMTiles v3) with vector_layers metadata."""
+    """Write the PMTiles v3 archive OUT: one layer as gzip MVT tiles, with vector_layers.
+
+    Only tiles inside Syria that can hold data are generated; each is the same tile as the
+    live endpoint with the same filters. Written as ATHAR_HOME/pmtiles/NAME.pmtiles, it is
+    served at /pmtiles/NAME.pmtiles.
+    """
     from api.errors import Problem
     from api.filters import incident_filter
     from api.pmtiles_archive import EmptyArchiveError, export_pmtiles
