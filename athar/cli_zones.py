@@ -273,18 +273,42 @@ def dev_group() -> None:
 @click.option("--hazards", default=500, show_default=True, help="Hazard areas to create.")
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--clear", is_flag=True, help="Remove all synthetic data (and create none).")
+@click.option(
+    "--beside-real-data",
+    is_flag=True,
+    help="Allow generating into a database that holds real incidents (not recommended).",
+)
 @click.pass_obj
-def dev_synth(settings: Settings, incidents: int, hazards: int, seed: int, clear: bool) -> None:
-    """Generate a synthetic dataset (source kind 'synthetic'; never mixed with real data)."""
-    from etl.synth import clear_synthetic, generate_synthetic
+def dev_synth(
+    settings: Settings,
+    incidents: int,
+    hazards: int,
+    seed: int,
+    clear: bool,
+    beside_real_data: bool,
+) -> None:
+    """Generate a synthetic dataset (source kind 'synthetic'; never mixed with real data).
 
+    Synthetic zones would answer control lookups for real incidents too, so a database that
+    holds real incidents is refused: point DATABASE_URL at a development database.
+    """
     from db.engine import transaction
+    from etl.synth import clear_synthetic, generate_synthetic, real_incident_count
 
     with _sessions(settings) as sessions, transaction(sessions) as session:
         if clear:
             removed = clear_synthetic(session)
             click.echo(f"removed {removed} synthetic source documents and their data")
             return
+        real = real_incident_count(session)
+        if real and not beside_real_data:
+            click.echo(
+                f"athar: this database holds {real} real incidents; synthetic data would mix "
+                "with them. Use a development database (DATABASE_URL=...), or pass "
+                "--beside-real-data if you really mean it.",
+                err=True,
+            )
+            sys.exit(1)
         report = generate_synthetic(
             session, incidents=incidents, hazards=hazards, seed=seed, log=click.echo
         )

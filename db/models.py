@@ -334,12 +334,14 @@ class ControlZone(Base):
         Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False
     )
     label: Mapped[str | None] = mapped_column(Text)
-    derivation: Mapped[str] = mapped_column(Text, nullable=False)
+    # The snapshot series the zone belongs to (e.g. "bundled:hno2023_adm3_control"); a new
+    # snapshot of a series closes the series' open zones it overlaps.
+    derivation: Mapped[str] = mapped_column(Text, nullable=False, index=True)
     admin3_pcode: Mapped[str | None] = _admin_fk()
     observed_on: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(Text, nullable=False)
     source_document_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("source_documents.id", ondelete="SET NULL")
+        Integer, ForeignKey("source_documents.id", ondelete="SET NULL"), index=True
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
@@ -469,6 +471,13 @@ class Incident(Base):
             "evidence IS NULL OR char_length(evidence) <= 1000", name="evidence_length"
         ),
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+        # Landmine hotspots and the landmines tile layer read only these rows.
+        Index(
+            "ix_incidents_landmine_geom",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where=text("weapon IN ('landmine', 'erw')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -492,3 +492,16 @@ def clear_synthetic(session: Session) -> int:
     # Real incidents may have pointed at synthetic zones: give them their real answer back.
     refresh_incident_control(session)
     return len(doc_ids)
+
+
+def real_incident_count(session: Session) -> int:
+    """Incidents from any source that is not synthetic (documented, imported or sample)."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM incidents i JOIN source_documents d"
+                " ON d.id = i.source_document_id WHERE d.kind <> 'synthetic'"
+            )
+        )
+        or 0
+    )

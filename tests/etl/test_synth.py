@@ -128,3 +128,29 @@ def test_cli_synth_and_clear(make_database: Any) -> None:
             assert conn.execute(text("SELECT count(*) FROM source_documents")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_cli_synth_refuses_a_database_with_real_incidents(
+    scratch_engine: Any, tmp_path: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from athar.cli import main
+
+    report = tmp_path / "real-report.txt"
+    report.write_text(
+        "Civilian Death Toll in Syria in June 2022\n\n"
+        "On Tuesday, June 7, 2022, a landmine planted by an unknown party exploded in Tal Hamis"
+        " town in the southern suburbs of al Hasaka governorate, killing a child.\n",
+        encoding="utf-8",
+    )
+    env = {"DATABASE_URL": scratch_engine.url.render_as_string(hide_password=False)}
+    assert CliRunner().invoke(main, ["etl", "ingest", str(report)], env=env).exit_code == 0
+    result = CliRunner().invoke(main, ["dev", "synth", "--incidents", "10"], env=env)
+    assert result.exit_code == 1
+    assert "real incidents" in result.output
+    with scratch_engine.connect() as conn:
+        synthetic = conn.execute(
+            text("SELECT count(*) FROM source_documents WHERE kind = 'synthetic'")
+        ).scalar_one()
+    assert synthetic == 0
