@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from api.errors import install_problem_handlers
@@ -66,6 +67,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             key_per_minute=settings.rate_limit_key_per_minute,
             burst=settings.rate_limit_burst,
         )
+    # Added last, so outermost: even a 429 carries CORS headers. The data is public and
+    # keys travel in a header, never in cookies, so any origin may call.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Range", "If-None-Match", "X-API-Key", "Authorization", "Content-Type"],
+        expose_headers=["Content-Range", "Accept-Ranges", "ETag", "Content-Length", "Retry-After"],
+        max_age=3600,
+    )
     app.include_router(health.router)
     app.include_router(control.router)
     app.include_router(landmines.router)
@@ -84,6 +95,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 {"rel": "service-doc", "href": "/docs"},
                 {"rel": "service-desc", "href": "/openapi.json"},
                 {"rel": "health", "href": "/health"},
+                {"rel": "map", "href": "/map"},
+                {"rel": "ogc-api-features", "href": "/ogc"},
             ],
         }
 

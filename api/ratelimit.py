@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import PROBLEM_JSON
 
+_EXEMPT_PREFIXES = ("/map/static/", "/map/vendor/")
+
 
 @dataclass
 class _Bucket:
@@ -66,7 +68,9 @@ class RateLimitMiddleware:
         self.keyed = TokenBuckets(key_per_minute, burst * 4)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") == "/health":
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        # Probes and the map's static files cost nothing worth limiting.
+        if scope["type"] != "http" or path == "/health" or path.startswith(_EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}

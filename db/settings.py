@@ -37,12 +37,16 @@ class Settings(BaseSettings):
     )
 
     rate_limit_anonymous_per_minute: float = Field(
-        default=1200, description="Requests per minute per address without a key (0 = off)."
+        default=3000, description="Requests per minute per address without a key (0 = off)."
     )
     rate_limit_key_per_minute: float = Field(
         default=6000, description="Requests per minute per API key (0 = off)."
     )
-    rate_limit_burst: int = Field(default=200, description="Requests allowed in a burst.")
+    rate_limit_burst: int = Field(default=300, description="Requests allowed in a burst.")
+    cors_origins: list[str] = Field(
+        default=["*"],
+        description="Origins allowed to call the API from a browser (public data: any).",
+    )
 
     @property
     def state_dir(self) -> Path:

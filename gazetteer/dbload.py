@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from db.models import DataVersion, Place, PlaceName
+from db.versions import bump
 from db.vocab import PLACE_KINDS
 from gazetteer.data import DATA_DIR, Gazetteer
 from gazetteer.normalize import is_arabic, strict_key
@@ -275,6 +276,8 @@ def load_gazetteer(
     gazetteer = gazetteer or Gazetteer.load(data_dir)
     admin_units = _load_admin_units(session, gazetteer, data_dir)
     places, names = _load_places(session, gazetteer)
+    # Tile and response caches key on these: admin layers and relocated sensitive points.
+    bump(session, "admin_units", "places")
     statement = insert(DataVersion).values(layer=LAYER, version=checksum)
     session.execute(
         statement.on_conflict_do_update(
