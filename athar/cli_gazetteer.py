@@ -81,9 +81,7 @@ def resolve_command(name: str | None, context: str | None, jsonl: bool) -> None:
     click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
 
 
-def run_jsonl(
-    stdin: Iterable[str] | Iterable[bytes], stdout: TextIO, stderr: TextIO
-) -> int:
+def run_jsonl(stdin: Iterable[str] | Iterable[bytes], stdout: TextIO, stderr: TextIO) -> int:
     """Resolve JSON lines from ``stdin`` to ``stdout``; returns the number of bad lines."""
     from gazetteer import default_resolver
 

@@ -42,8 +42,17 @@ from gazetteer.geo import haversine_km
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 _RESPELL = (
-    ("ou", "u"), ("u", "ou"), ("ee", "i"), ("i", "ee"), ("eh", "a"), ("a", "ah"),
-    ("e", "i"), ("q", "k"), ("kh", "h"), ("ss", "s"), ("tt", "t"),
+    ("ou", "u"),
+    ("u", "ou"),
+    ("ee", "i"),
+    ("i", "ee"),
+    ("eh", "a"),
+    ("a", "ah"),
+    ("e", "i"),
+    ("q", "k"),
+    ("kh", "h"),
+    ("ss", "s"),
+    ("tt", "t"),
 )
 
 
@@ -73,8 +82,10 @@ def make_queries(n: int, seed: int) -> list[dict[str, object]]:
         kind = rng.choice(("", " village", " town", ""))
         if rng.random() < 0.5:
             # Report style: a direction and the governorate.
-            context = f"{rng.choice(('eastern', 'western', 'northern', 'southern'))} rural " \
-                      f"{unit.name if unit else ''} governorate"
+            context = (
+                f"{rng.choice(('eastern', 'western', 'northern', 'southern'))} rural "
+                f"{unit.name if unit else ''} governorate"
+            )
         else:
             # Event-dataset style: governorate, district, sub-district names.
             codes = (place.adm1, place.adm2, place.adm3)
@@ -106,9 +117,11 @@ def throughput(n: int, seed: int) -> None:
     resolved = sum(1 for a in answers if a["lat"] is not None)
     print(f"start-up (load + index): {startup:.2f} s")
     print(f"queries: {len(queries)}  resolved: {resolved}  bad lines: {bad}")
-    print(f"throughput: {len(queries) / cpu:,.0f} names per CPU-second "
-          f"({cpu / len(queries) * 1e3:.3f} ms per name, one core); "
-          f"wall clock {len(queries) / elapsed:,.0f} names/s")
+    print(
+        f"throughput: {len(queries) / cpu:,.0f} names per CPU-second "
+        f"({cpu / len(queries) * 1e3:.3f} ms per name, one core); "
+        f"wall clock {len(queries) / elapsed:,.0f} names/s"
+    )
 
 
 def write_gold_queries(path: Path) -> None:
@@ -121,12 +134,18 @@ def write_gold_queries(path: Path) -> None:
             context = ", ".join(
                 x for x in (incident.get("place_context"), incident.get("governorate")) if x
             )
-            rows.append({
-                "id": f"{tag}-{number}", "name": incident["place_text"], "context": context,
-                "lat": incident["lat"], "lon": incident["lon"],
-                "pcode": incident.get("place_pcode") or "",
-                "admin1_pcode": incident.get("admin1_pcode") or "", "admin3_pcode": "",
-            })
+            rows.append(
+                {
+                    "id": f"{tag}-{number}",
+                    "name": incident["place_text"],
+                    "context": context,
+                    "lat": incident["lat"],
+                    "lon": incident["lon"],
+                    "pcode": incident.get("place_pcode") or "",
+                    "admin1_pcode": incident.get("admin1_pcode") or "",
+                    "admin3_pcode": "",
+                }
+            )
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -143,8 +162,12 @@ def wiki_check() -> None:
         resolver = Resolver(gazetteer)
         path = SHARED / "data" / "wikipedia_syria_detailed_map" / "places_control_snapshot.csv"
         with path.open(encoding="utf-8") as fh:
-            rows = [r for r in csv.DictReader(fh) if r["label"] and r["marker_type"] in
-                    ("point", "contested_point", "stable_mixed_point")]
+            rows = [
+                r
+                for r in csv.DictReader(fh)
+                if r["label"]
+                and r["marker_type"] in ("point", "contested_point", "stable_mixed_point")
+            ]
         for mode in ("governorate", "governorate, district, sub-district"):
             counts = {"within 5 km": 0, "farther": 0, "unresolved": 0, "wrong ADM1": 0}
             total = 0

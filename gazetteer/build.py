@@ -49,9 +49,9 @@ ATTACH_MIN_SIMILARITY = 72.0
 # Camps whose source row gives no P-code, placed by what the row's location note says
 # (host town named there, or the district for "Derik countryside").
 CAMP_HOST_HINTS: dict[str, str] = {
-    "Roj": "SY0803",            # Al-Malikiyah (Derik) countryside
-    "Newroz": "C4881",          # 2 km north of Derik / Al-Malikeyyeh
-    "Serekaniye": "C4360",      # about 6 km east of Al-Hasakah city centre
+    "Roj": "SY0803",  # Al-Malikiyah (Derik) countryside
+    "Newroz": "C4881",  # 2 km north of Derik / Al-Malikeyyeh
+    "Serekaniye": "C4360",  # about 6 km east of Al-Hasakah city centre
     "Menbij East Old": "C1767",  # near Menbij
     "Menbij East New": "C1767",
 }
@@ -364,8 +364,11 @@ def build_communities(src: Path, locator: AdminLocator) -> dict[str, BuildPlace]
         name = row["admin4Name_en"].strip()
         # "Al-Fariyah (Tall Al-Ghurab)" brackets another name; "Mseibin(Al-Bab)" its parent.
         admin_keys = {strict_key(row[f"admin{level}Name_en"]) for level in (1, 2, 3)}
-        bracketed = [g for g in re.findall(r"\(([^)]*)\)", name)
-                     if strict_key(g) and strict_key(g) not in admin_keys]
+        bracketed = [
+            g
+            for g in re.findall(r"\(([^)]*)\)", name)
+            if strict_key(g) and strict_key(g) not in admin_keys
+        ]
         # "Madamiyet Elsham" is "Mu'adamiyah of Damascus"; reports drop the "of Sham".
         of_sham = _OF_SHAM_RE.match(name)
         if of_sham:
@@ -434,10 +437,14 @@ def build_neighbourhoods(src: Path, locator: AdminLocator) -> list[BuildPlace]:
         props = feature["properties"]
         point = shape(feature["geometry"]).representative_point()
         adm = locator.locate(point.y, point.x) or (
-            props["ADM1_PCODE"], props["ADM2_PCODE"], props["ADM3_PCODE"]
+            props["ADM1_PCODE"],
+            props["ADM2_PCODE"],
+            props["ADM3_PCODE"],
         )
-        names = [props.get(k) or "" for k in ("NAME_REF", "NAME_ALT1E", "NAME_ALT2E",
-                                               "NAME_ALT1A", "NAME_ALT2A")]
+        names = [
+            props.get(k) or ""
+            for k in ("NAME_REF", "NAME_ALT1E", "NAME_ALT2E", "NAME_ALT1A", "NAME_ALT2A")
+        ]
         # "Kafr Souseh Al Balad" is "the town part of Kafr Souseh"; reports say "Kafr Sousa".
         plain = _AL_BALAD_RE.sub("", props["NAME_EN"]).strip()
         if plain and plain != props["NAME_EN"]:
@@ -461,7 +468,9 @@ def build_neighbourhoods(src: Path, locator: AdminLocator) -> list[BuildPlace]:
 
 
 def build_camps(
-    src: Path, communities: dict[str, BuildPlace], locator: AdminLocator,
+    src: Path,
+    communities: dict[str, BuildPlace],
+    locator: AdminLocator,
     admin_units: dict[str, dict[str, Any]],
 ) -> list[BuildPlace]:
     out: list[BuildPlace] = []
@@ -484,8 +493,11 @@ def build_camps(
             elif row["admin3_pcode"] in admin_units:
                 unit = admin_units[row["admin3_pcode"]]
                 lat, lon, precise = unit["lat"], unit["lon"], False
-                adm = (unit["adm1"], unit["adm2"] or unit["pcode"],
-                       unit["pcode"] if unit["level"] == 3 else None)
+                adm = (
+                    unit["adm1"],
+                    unit["adm2"] or unit["pcode"],
+                    unit["pcode"] if unit["level"] == 3 else None,
+                )
             else:
                 continue
             out.append(
@@ -520,8 +532,11 @@ def build_camps(
             if site_adm is None:
                 continue
             adm = site_adm
-            kind = "camp" if row["type_of_location"] in (
-                "Planned Camp", "Informal Site", "Reception Center") else "landmark"
+            kind = (
+                "camp"
+                if row["type_of_location"] in ("Planned Camp", "Informal Site", "Reception Center")
+                else "landmark"
+            )
             out.append(
                 BuildPlace(
                     id=row["site_code"],
@@ -583,7 +598,10 @@ def _name_similarity(a: str, b_names: Iterable[str]) -> float:
 
 
 def _attach_or_keep(
-    grid: _CommunityGrid, name: str, lat: float, lon: float,
+    grid: _CommunityGrid,
+    name: str,
+    lat: float,
+    lon: float,
 ) -> BuildPlace | None:
     best: tuple[float, BuildPlace] | None = None
     for distance, place in grid.near(lat, lon, ATTACH_RADIUS_KM):
@@ -601,7 +619,9 @@ _WIKI_SKIP_TYPES = {"inset_minimap", "label_anchor", "border_post_icon"}
 
 
 def attach_wikipedia(
-    src: Path, communities: dict[str, BuildPlace], locator: AdminLocator,
+    src: Path,
+    communities: dict[str, BuildPlace],
+    locator: AdminLocator,
 ) -> list[BuildPlace]:
     path = src / "wikipedia_syria_detailed_map" / "places_control_snapshot.csv"
     if not path.exists():
@@ -637,8 +657,11 @@ def attach_wikipedia(
         if adm is None:
             continue  # outside Syria (the map also shows Lebanon, Iraq, Turkey)
         # Map labels carry alternates as "X (Y)" and "X/Y".
-        alternates = [*_PAREN_RE.findall(label), _PAREN_RE.sub(" ", label).strip(),
-                      *label.split("/")]
+        alternates = [
+            *_PAREN_RE.findall(label),
+            _PAREN_RE.sub(" ", label).strip(),
+            *label.split("/"),
+        ]
         own.append(
             BuildPlace(
                 id=f"W{int(row['source_order']):05d}",
@@ -665,7 +688,9 @@ def _to_float(text: str) -> float:
 
 
 def attach_geonames(
-    src: Path, communities: dict[str, BuildPlace], locator: AdminLocator,
+    src: Path,
+    communities: dict[str, BuildPlace],
+    locator: AdminLocator,
 ) -> list[BuildPlace]:
     path = src / "geonames_sy" / "geonames_cities500_SY.csv"
     if not path.exists():
@@ -717,14 +742,19 @@ def attach_geonames(
 def _write_gz_json(path: Path, payload: Any) -> int:
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     # mtime=0 keeps rebuilds byte-identical, so git only sees real data changes.
-    with path.open("wb") as fh, gzip.GzipFile(fileobj=fh, mode="wb", mtime=0,
-                                               compresslevel=9) as gz:
+    with (
+        path.open("wb") as fh,
+        gzip.GzipFile(fileobj=fh, mode="wb", mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(raw)
     return path.stat().st_size
 
 
 def build(
-    src: Path, out: Path = DATA_DIR, *, include_wikipedia: bool = True,
+    src: Path,
+    out: Path = DATA_DIR,
+    *,
+    include_wikipedia: bool = True,
     include_geonames: bool = True,
 ) -> dict[str, Any]:
     """Build all data files from the source folder; returns a small report.

@@ -142,13 +142,9 @@ class Gazetteer:
         return cls(admins=admins, places=places, data_dir=directory)
 
     @classmethod
-    def from_records(
-        cls, admins: Iterable[AdminUnit], places: Iterable[Place]
-    ) -> Gazetteer:
+    def from_records(cls, admins: Iterable[AdminUnit], places: Iterable[Place]) -> Gazetteer:
         """Build a small gazetteer in memory (tests, fixtures)."""
-        return cls(
-            admins={a.pcode: a for a in admins}, places={p.id: p for p in places}
-        )
+        return cls(admins={a.pcode: a for a in admins}, places={p.id: p for p in places})
 
     # ------------------------------------------------------------------ additions
 

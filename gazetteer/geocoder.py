@@ -57,7 +57,10 @@ class AtharGeocoder(Geocoder):
         return self._resolver
 
     def geocode(
-        self, query: str, exactly_one: bool = True, context: str | None = None,
+        self,
+        query: str,
+        exactly_one: bool = True,
+        context: str | None = None,
         **kwargs: Any,
     ) -> Location | list[Location] | None:
         """Resolve a place name; ``context`` is free text used to pick between namesakes."""

@@ -63,8 +63,9 @@ class NameIndex:
         for place in gazetteer.places.values():
             self._add_names(place.id, False, place.all_names())
         for unit in gazetteer.admins.values():
-            self._add_names(unit.pcode, True, (unit.name, unit.name_ar or "", *unit.names,
-                                               *unit.regions))
+            self._add_names(
+                unit.pcode, True, (unit.name, unit.name_ar or "", *unit.names, *unit.regions)
+            )
         blocks: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
         seen: set[tuple[str, str]] = set()
         for number, entry in enumerate(self.entries):
@@ -247,10 +248,48 @@ _QUALIFIER_WORDS = frozenset(
     {"east", "west", "north", "south", "upper", "lower", "middle", "big", "little", "new", "old"}
 )
 _GENERIC_WORDS = frozenset(
-    {"tal", "ain", "kafr", "deir", "abu", "um", "beit", "khirbet", "sheikh", "jabal", "wadi",
-     "ras", "bir", "rasm", "qasr", "hay", "maarat", "mazrat", "jisr", "little", "big",
-     "east", "west", "north", "south", "upper", "lower", "middle", "new", "old", "ibn",
-     "bani", "bin", "mazra", "arab", "hosh", "tall", "qaryat", "madinat", "zor"}
+    {
+        "tal",
+        "ain",
+        "kafr",
+        "deir",
+        "abu",
+        "um",
+        "beit",
+        "khirbet",
+        "sheikh",
+        "jabal",
+        "wadi",
+        "ras",
+        "bir",
+        "rasm",
+        "qasr",
+        "hay",
+        "maarat",
+        "mazrat",
+        "jisr",
+        "little",
+        "big",
+        "east",
+        "west",
+        "north",
+        "south",
+        "upper",
+        "lower",
+        "middle",
+        "new",
+        "old",
+        "ibn",
+        "bani",
+        "bin",
+        "mazra",
+        "arab",
+        "hosh",
+        "tall",
+        "qaryat",
+        "madinat",
+        "zor",
+    }
 )
 
 

@@ -74,15 +74,41 @@ _STOPWORD_TEXT = """
     great little via per left right
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_ARTICLE_TOKENS = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ez",
-                             "es", "et", "ed", "en", "er"})
+_ARTICLE_TOKENS = frozenset(
+    {"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ez", "es", "et", "ed", "en", "er"}
+)
 _ANCHOR_TYPE_WORDS = frozenset(
-    {"city", "town", "village", "villages", "towns", "cities", "camp", "neighborhood",
-     "neighbourhood", "area", "farm", "farms", "hamlet"}
+    {
+        "city",
+        "town",
+        "village",
+        "villages",
+        "towns",
+        "cities",
+        "camp",
+        "neighborhood",
+        "neighbourhood",
+        "area",
+        "farm",
+        "farms",
+        "hamlet",
+    }
 )
 _ADMIN_TYPE_WORDS = frozenset(
-    {"governorate", "province", "suburbs", "countryside", "district", "subdistrict",
-     "county", "region", "rural", "rif", "nahiya", "mantiqa"}
+    {
+        "governorate",
+        "province",
+        "suburbs",
+        "countryside",
+        "district",
+        "subdistrict",
+        "county",
+        "region",
+        "rural",
+        "rif",
+        "nahiya",
+        "mantiqa",
+    }
 )
 _CITY_PART_RE = re.compile(r"\s+[-–—]\s+")
 _PAREN_RE = re.compile(r"\(([^()]*)\)")
@@ -92,26 +118,111 @@ _KNOWN_AS_RE = re.compile(
     re.IGNORECASE,
 )
 # Leading words that make "farms of X" or "the X quarter" out of a place name X.
-_GENERIC_LEADS = frozenset({"mazrat", "mazra", "mazare", "haret", "hara", "ard", "aradi",
-                            "souq", "suq", "dawar", "duwar", "hay", "harat"})
+_GENERIC_LEADS = frozenset(
+    {
+        "mazrat",
+        "mazra",
+        "mazare",
+        "haret",
+        "hara",
+        "ard",
+        "aradi",
+        "souq",
+        "suq",
+        "dawar",
+        "duwar",
+        "hay",
+        "harat",
+    }
+)
 _GENERIC_FACILITY_WORDS = frozenset(
-    {"academy", "college", "university", "stadium", "barracks", "factory", "hospital",
-     "prison", "school", "airport", "base", "military", "central", "national", "general",
-     "police", "security", "branch", "intelligence", "headquarters", "court", "station",
-     "garage", "bakery", "mosque", "church", "market"}
+    {
+        "academy",
+        "college",
+        "university",
+        "stadium",
+        "barracks",
+        "factory",
+        "hospital",
+        "prison",
+        "school",
+        "airport",
+        "base",
+        "military",
+        "central",
+        "national",
+        "general",
+        "police",
+        "security",
+        "branch",
+        "intelligence",
+        "headquarters",
+        "court",
+        "station",
+        "garage",
+        "bakery",
+        "mosque",
+        "church",
+        "market",
+    }
 )
 _DROPPABLE_QUALIFIERS = frozenset(
-    {"east", "west", "north", "south", "upper", "lower", "middle", "big", "little", "new",
-     "old", "balad"}
+    {
+        "east",
+        "west",
+        "north",
+        "south",
+        "upper",
+        "lower",
+        "middle",
+        "big",
+        "little",
+        "new",
+        "old",
+        "balad",
+    }
 )
 # Arabic context words, in folded form (see normalize.fold_arabic).
-_ARABIC_ANCHOR_LEADS = frozenset({"مدينه", "بلده", "قريه", "مخيم", "حي", "قرب", "بالقرب",
-                                  "مزرعه", "بلدات", "قري"})
+_ARABIC_ANCHOR_LEADS = frozenset(
+    {"مدينه", "بلده", "قريه", "مخيم", "حي", "قرب", "بالقرب", "مزرعه", "بلدات", "قري"}
+)
 _ARABIC_ADMIN_LEADS = frozenset({"محافظه", "ريف", "منطقه", "ناحيه", "بريف", "محافظات"})
-_ARABIC_CONTEXT_WORDS = _ARABIC_ANCHOR_LEADS | _ARABIC_ADMIN_LEADS | frozenset(
-    {"في", "من", "الى", "الي", "على", "علي", "بين", "و", "عن", "شمال", "جنوب", "شرق", "غرب",
-     "الشمالي", "الجنوبي", "الشرقي", "الغربي", "الشماليه", "الجنوبيه", "الشرقيه", "الغربيه",
-     "شمالي", "جنوبي", "شرقي", "غربي", "مدينه", "الواقعه", "التابعه", "حيث"}
+_ARABIC_CONTEXT_WORDS = (
+    _ARABIC_ANCHOR_LEADS
+    | _ARABIC_ADMIN_LEADS
+    | frozenset(
+        {
+            "في",
+            "من",
+            "الى",
+            "الي",
+            "على",
+            "علي",
+            "بين",
+            "و",
+            "عن",
+            "شمال",
+            "جنوب",
+            "شرق",
+            "غرب",
+            "الشمالي",
+            "الجنوبي",
+            "الشرقي",
+            "الغربي",
+            "الشماليه",
+            "الجنوبيه",
+            "الشرقيه",
+            "الغربيه",
+            "شمالي",
+            "جنوبي",
+            "شرقي",
+            "غربي",
+            "مدينه",
+            "الواقعه",
+            "التابعه",
+            "حيث",
+        }
+    )
 )
 _ADMIN_LEAD_WORDS = frozenset({"rural", "rif", "reef", "countryside", "suburbs", "province"})
 
@@ -273,8 +384,13 @@ class Resolver:
         adm = located or (place.adm1, place.adm2, place.adm3)
         score = max(0.0, 1.0 - distance / 20.0)
         return self._place_resolution(
-            query, place, score, (), f"nearest community, {distance:.1f} km away",
-            precision="community", adm=adm,
+            query,
+            place,
+            score,
+            (),
+            f"nearest community, {distance:.1f} km away",
+            precision="community",
+            adm=adm,
         )
 
     # ------------------------------------------------------------------ internals
@@ -301,21 +417,33 @@ class Resolver:
             admin_choice = self._best_admin(scored, ADMIN_HINT_LEVEL[hint])
             if admin_choice is not None:
                 return self._admin_resolution(
-                    name, admin_choice, self._runners(scored, admin_choice))
+                    name, admin_choice, self._runners(scored, admin_choice)
+                )
 
         if hint == "surroundings":
             # "rural Idlib" is the governorate, "Ariha countryside" the district: the widest
             # unit spelt exactly so.
-            units = [s for s in scored if s.admin is not None and s.admin.level >= 1
-                     and s.name_score >= 0.97 and s.score >= ACCEPT_SCORE - 0.3]
+            units = [
+                s
+                for s in scored
+                if s.admin is not None
+                and s.admin.level >= 1
+                and s.name_score >= 0.97
+                and s.score >= ACCEPT_SCORE - 0.3
+            ]
             plain = " ".join(w for w in query.strict.split() if w not in _DROPPABLE_QUALIFIERS)
             if not units and plain and plain != query.strict:
                 # "eastern rural Hama": the compass word describes a part of the unit.
-                units = [self._score(Hit(e.target, True, 1.0, e.strict, "exact"), hint, ctx,
-                                     plain)
-                         for e in index.exact(plain) if e.is_admin]
-                units = [s for s in units if s.admin is not None and s.admin.level >= 1
-                         and s.score >= ACCEPT_SCORE - 0.3]
+                units = [
+                    self._score(Hit(e.target, True, 1.0, e.strict, "exact"), hint, ctx, plain)
+                    for e in index.exact(plain)
+                    if e.is_admin
+                ]
+                units = [
+                    s
+                    for s in units
+                    if s.admin is not None and s.admin.level >= 1 and s.score >= ACCEPT_SCORE - 0.3
+                ]
             if units:
                 widest = min(units, key=lambda s: (s.admin.level if s.admin else 9, -s.score))
                 return self._admin_resolution(name, widest, self._runners(scored, widest))
@@ -329,8 +457,11 @@ class Resolver:
             if place.kind == "camp" and not place.precise:
                 host = self.gazetteer.places.get(place.parent or "")
                 unit = self.gazetteer.admins.get(place.parent or "")
-                where = host.name if host else (
-                    f"{unit.kind} {unit.name}" if unit else "its admin unit")
+                where = (
+                    host.name
+                    if host
+                    else (f"{unit.kind} {unit.name}" if unit else "its admin unit")
+                )
                 reason += f"; camp has no coordinates, located at {where}"
             return self._place_resolution(name, place, best.score, runners, reason, precision)
         if best is not None and best.admin is not None:
@@ -357,8 +488,12 @@ class Resolver:
         if scored:
             top = scored[0]
             reason = f"best match {self._label(top)!r} too weak or outside the context"
-        return Resolution(resolved=False, query=name, candidates=tuple(
-            self._candidate(s) for s in scored[:5]), reason=reason)
+        return Resolution(
+            resolved=False,
+            query=name,
+            candidates=tuple(self._candidate(s) for s in scored[:5]),
+            reason=reason,
+        )
 
     def _loose_local_match(
         self, name: str, query: NormalizedName, ctx: _Context, runners: tuple[Candidate, ...]
@@ -367,8 +502,11 @@ class Resolver:
         match among the places inside it.  Measured on the Wikipedia-map spellings, a
         loose score of 0.75+ inside the named sub-district is right about two times in three.
         """
-        units, cutoff = (ctx.adm3_strict, LOOSE_CUTOFF_ADM3) if ctx.adm3_strict else (
-            ctx.adm2_strict, LOOSE_CUTOFF_ADM2)
+        units, cutoff = (
+            (ctx.adm3_strict, LOOSE_CUTOFF_ADM3)
+            if ctx.adm3_strict
+            else (ctx.adm2_strict, LOOSE_CUTOFF_ADM2)
+        )
         if not units or len(query.strict) < 3:
             return None
         best: tuple[float, Place] | None = None
@@ -382,7 +520,11 @@ class Resolver:
         unit_names = ", ".join(sorted(self.gazetteer.admins[p].name for p in units))
         reason = f"loose name match ({score:.2f}) within {unit_names} named in the context"
         return self._place_resolution(
-            name, place, 0.5 + 0.3 * (score - cutoff) / (1 - cutoff), runners, reason,
+            name,
+            place,
+            0.5 + 0.3 * (score - cutoff) / (1 - cutoff),
+            runners,
+            reason,
             _precision_for(place),
         )
 
@@ -395,18 +537,26 @@ class Resolver:
         """
         if not ctx.adm1:
             return None
-        places = {self.index.place(e.target).id: self.index.place(e.target)
-                  for e in self.index.containing_tokens(query)}
-        inside = [p for p in places.values() if p.adm1 in ctx.adm1
-                  and (not ctx.adm3_strict or p.adm3 in ctx.adm3_strict)
-                  and (not ctx.adm2_strict or p.adm2 in ctx.adm2_strict)]
+        places = {
+            self.index.place(e.target).id: self.index.place(e.target)
+            for e in self.index.containing_tokens(query)
+        }
+        inside = [
+            p
+            for p in places.values()
+            if p.adm1 in ctx.adm1
+            and (not ctx.adm3_strict or p.adm3 in ctx.adm3_strict)
+            and (not ctx.adm2_strict or p.adm2 in ctx.adm2_strict)
+        ]
         if not inside:
             return None
         first = inside[0]
         if any(haversine_km(first.lat, first.lon, p.lat, p.lon) > 3 for p in inside[1:]):
             return None
-        reason = (f"the words of the name occur only in {first.name!r} within the "
-                  f"governorate named in the context")
+        reason = (
+            f"the words of the name occur only in {first.name!r} within the "
+            f"governorate named in the context"
+        )
         return self._place_resolution(name, first, 0.55, runners, reason, _precision_for(first))
 
     def _alternatives(
@@ -519,8 +669,7 @@ class Resolver:
                 score -= 0.45
                 notes.append("outside the district/sub-district named in the context")
         # The name's own mention in the context ("eastern al-Bitar village") is no anchor.
-        anchors = [a for a, k in zip(ctx.anchors, ctx.anchor_keys, strict=True)
-                   if k != query_key]
+        anchors = [a for a, k in zip(ctx.anchors, ctx.anchor_keys, strict=True) if k != query_key]
         if anchors and place is not None:
             distance, anchor = min(
                 ((haversine_km(lat, lon, a.lat, a.lon), a) for a in anchors),
@@ -536,9 +685,12 @@ class Resolver:
                 elif distance > 80:
                     score -= 0.08
                 notes.append(f"{distance:.1f} km from {anchor.name}")
-            if (hint in ("facility", "neighbourhood", "camp") and ctx.city is not None
-                    and ctx.city_explicit
-                    and haversine_km(lat, lon, ctx.city.lat, ctx.city.lon) > 15):
+            if (
+                hint in ("facility", "neighbourhood", "camp")
+                and ctx.city is not None
+                and ctx.city_explicit
+                and haversine_km(lat, lon, ctx.city.lat, ctx.city.lon) > 15
+            ):
                 score -= 1.0  # a prison "in Hasaka city" is not 70 km away
         if place is not None:
             own_key = strict_key(place.name)
@@ -575,7 +727,7 @@ class Resolver:
             # the governorate twice, not the village whose skeleton is "drdr".
             for loose in (False, True):
                 for width in (5, 4, 3, 2, 1):
-                    span = tokens[position:position + width]
+                    span = tokens[position : position + width]
                     if len(span) < width or not _span_ok(span):
                         continue
                     key = strict_key(" ".join(span))
@@ -586,7 +738,8 @@ class Resolver:
                         # A type word after the span ("Kelli town") makes even a short
                         # same-skeleton spelling trustworthy.
                         entries = index.exact_or_skeleton(
-                            key, skeleton_key(" ".join(span)),
+                            key,
+                            skeleton_key(" ".join(span)),
                             min_skeleton=2 if role == "anchor" else 4,
                         )
                     else:
@@ -595,7 +748,8 @@ class Resolver:
                             # "Deir al-Zour" is spelt exactly like the city somewhere, but
                             # is also the governorate in another spelling.
                             entries = entries + [
-                                e for e in index.same_skeleton(skeleton_key(" ".join(span)))
+                                e
+                                for e in index.same_skeleton(skeleton_key(" ".join(span)))
                                 if e.is_admin and fuzz.ratio(key, e.strict) >= 85
                             ]
                     if not entries:
@@ -614,8 +768,12 @@ class Resolver:
 
         covered = {i for m in mentions if m.admins for i in range(m.start, m.end)}
         admin_listing = bool(covered) and all(
-            i in covered or t in _STOPWORDS or t in _ARTICLE_TOKENS or t in KIND_WORDS
-            or t in DIRECTION_BEARINGS for i, t in enumerate(tokens)
+            i in covered
+            or t in _STOPWORDS
+            or t in _ARTICLE_TOKENS
+            or t in KIND_WORDS
+            or t in DIRECTION_BEARINGS
+            for i, t in enumerate(tokens)
         )
         for mention in mentions:
             if mention.role in ("admin", "both"):
@@ -637,7 +795,8 @@ class Resolver:
                         # Region names (Jabal al-Zawiya...) only approximate a unit.
                         if strict_units and mention.key not in _region_keys(unit):
                             (ctx.adm2_strict if unit.level == 2 else ctx.adm3_strict).add(
-                                unit.pcode)
+                                unit.pcode
+                            )
                 ctx.admin_mentions.extend(mention.admins)
         if ctx.adm1 and ctx.adm2_strict | ctx.adm3_strict:
             # "Idleb, Ariha" names Ariha district of Idleb, not the Ariha of another
@@ -665,8 +824,11 @@ class Resolver:
                 implicit.append((anchor, mention.key))
             elif city_fallback is None and anchor.kind == "community":
                 city_fallback = anchor
-            if (ctx.city is None and anchor.kind == "community"
-                    and _followed_by(tokens, mention.end, {"city", "town"})):
+            if (
+                ctx.city is None
+                and anchor.kind == "community"
+                and _followed_by(tokens, mention.end, {"city", "town"})
+            ):
                 ctx.city = anchor
                 ctx.city_explicit = True
             if anchor.adm1:
@@ -692,8 +854,9 @@ class Resolver:
             units = sorted(mention.admins, key=lambda u: u.level)
             if units:
                 unit = units[0]
-                return _Reference(unit.centre_lat, unit.centre_lon, unit.name, unit.radius_km,
-                                  mention.key)
+                return _Reference(
+                    unit.centre_lat, unit.centre_lon, unit.name, unit.radius_km, mention.key
+                )
         if anchor is not None:
             return _Reference(anchor.lat, anchor.lon, anchor.name, 0.0, mention.key)
         return None
@@ -701,7 +864,11 @@ class Resolver:
     # ------------------------------------------------------------------ fallbacks
 
     def _fallback(
-        self, name: str, strict: str, hint: str | None, ctx: _Context,
+        self,
+        name: str,
+        strict: str,
+        hint: str | None,
+        ctx: _Context,
         runners: tuple[Candidate, ...],
     ) -> Resolution | None:
         if hint == "area" and ctx.city is not None and ctx.city_explicit:
@@ -722,8 +889,10 @@ class Resolver:
             for unit in ctx.admin_mentions:
                 seat = self._seat_of(unit)
                 if seat is not None:
-                    reason = (f"facility not in gazetteer; located at {seat.name}, "
-                              f"the seat of {unit.name}")
+                    reason = (
+                        f"facility not in gazetteer; located at {seat.name}, "
+                        f"the seat of {unit.name}"
+                    )
                     return self._place_resolution(
                         name, seat, 0.5, runners, reason, precision="community"
                     )
@@ -748,11 +917,21 @@ class Resolver:
 
     def _candidate(self, scored: _Scored) -> Candidate:
         if scored.place is not None:
-            return Candidate(scored.place.name, scored.place.pcode or scored.place.id,
-                             scored.place.adm1, _clamp(scored.score), scored.place.kind)
+            return Candidate(
+                scored.place.name,
+                scored.place.pcode or scored.place.id,
+                scored.place.adm1,
+                _clamp(scored.score),
+                scored.place.kind,
+            )
         assert scored.admin is not None
-        return Candidate(scored.admin.name, scored.admin.pcode, scored.adm1,
-                         _clamp(scored.score), scored.admin.kind)
+        return Candidate(
+            scored.admin.name,
+            scored.admin.pcode,
+            scored.adm1,
+            _clamp(scored.score),
+            scored.admin.kind,
+        )
 
     def _admin_names(self, adm: Iterable[str | None]) -> list[tuple[str | None, str | None]]:
         out: list[tuple[str | None, str | None]] = []
@@ -762,18 +941,37 @@ class Resolver:
         return out
 
     def _place_resolution(
-        self, query: str, place: Place, score: float, runners: tuple[Candidate, ...],
-        reason: str, precision: str, adm: tuple[str | None, ...] | None = None,
+        self,
+        query: str,
+        place: Place,
+        score: float,
+        runners: tuple[Candidate, ...],
+        reason: str,
+        precision: str,
+        adm: tuple[str | None, ...] | None = None,
     ) -> Resolution:
         (a1, n1), (a2, n2), (a3, n3) = self._admin_names(
             adm if adm is not None else (place.adm1, place.adm2, place.adm3)
         )
         return Resolution(
-            resolved=True, query=query, name=place.name, name_ar=place.name_ar,
-            pcode=place.pcode or place.id, kind=place.kind, lat=place.lat, lon=place.lon,
-            admin1_pcode=a1, admin1_name=n1, admin2_pcode=a2, admin2_name=n2,
-            admin3_pcode=a3, admin3_name=n3, location_precision=precision,
-            score=_clamp(score), candidates=runners, reason=reason,
+            resolved=True,
+            query=query,
+            name=place.name,
+            name_ar=place.name_ar,
+            pcode=place.pcode or place.id,
+            kind=place.kind,
+            lat=place.lat,
+            lon=place.lon,
+            admin1_pcode=a1,
+            admin1_name=n1,
+            admin2_pcode=a2,
+            admin2_name=n2,
+            admin3_pcode=a3,
+            admin3_name=n3,
+            location_precision=precision,
+            score=_clamp(score),
+            candidates=runners,
+            reason=reason,
         )
 
     def _admin_resolution(
@@ -790,11 +988,23 @@ class Resolver:
             codes[2] = unit.pcode
         (a1, n1), (a2, n2), (a3, n3) = self._admin_names(codes)
         return Resolution(
-            resolved=True, query=query, name=unit.name, name_ar=unit.name_ar,
-            pcode=unit.pcode, kind=unit.kind, lat=unit.lat, lon=unit.lon,
-            admin1_pcode=a1, admin1_name=n1, admin2_pcode=a2, admin2_name=n2,
-            admin3_pcode=a3, admin3_name=n3, location_precision=ADMIN_PRECISION[unit.level],
-            score=_clamp(scored.score), candidates=runners,
+            resolved=True,
+            query=query,
+            name=unit.name,
+            name_ar=unit.name_ar,
+            pcode=unit.pcode,
+            kind=unit.kind,
+            lat=unit.lat,
+            lon=unit.lon,
+            admin1_pcode=a1,
+            admin1_name=n1,
+            admin2_pcode=a2,
+            admin2_name=n2,
+            admin3_pcode=a3,
+            admin3_name=n3,
+            location_precision=ADMIN_PRECISION[unit.level],
+            score=_clamp(scored.score),
+            candidates=runners,
             reason="; ".join([*scored.notes, "admin unit (label point)"]),
         )
 
@@ -820,7 +1030,8 @@ def _precision_for(place: Place) -> str:
         # Without its own point a camp sits at its host: a community, or an admin unit.
         parent = place.parent or ""
         return {4: "governorate", 6: "district", 8: "subdistrict"}.get(
-            len(parent) if parent.startswith("SY") else 0, "community")
+            len(parent) if parent.startswith("SY") else 0, "community"
+        )
     if place.kind == "landmark":
         return "exact"
     return "community"
@@ -836,8 +1047,9 @@ def _kind_adjustment(place: Place, hint: str | None) -> float:
         # Reports' facilities are located by their town in the reference data, so the
         # town beats a same-named landmark point a few km off.
         return {"landmark": 0.0, "community": 0.03}.get(kind, -0.05)
-    return {"community": 0.02, "neighbourhood": -0.03, "camp": -0.12,
-            "landmark": -0.1}.get(kind, 0.0)
+    return {"community": 0.02, "neighbourhood": -0.03, "camp": -0.12, "landmark": -0.1}.get(
+        kind, 0.0
+    )
 
 
 def _span_ok(span: list[str]) -> bool:
@@ -857,8 +1069,13 @@ def _span_ok(span: list[str]) -> bool:
 
 
 _LEVEL_WORDS = {
-    "governorate": 1, "province": 1, "district": 2, "mantiqa": 2, "subdistrict": 3,
-    "county": 3, "nahiya": 3,
+    "governorate": 1,
+    "province": 1,
+    "district": 2,
+    "mantiqa": 2,
+    "subdistrict": 3,
+    "county": 3,
+    "nahiya": 3,
 }
 
 
@@ -876,8 +1093,9 @@ def _role(tokens: list[str], start: int, end: int) -> str:
     if _followed_by(tokens, end, _ADMIN_TYPE_WORDS):
         return "admin"
     before = tokens[start - 1] if start > 0 else ""
-    if before in _ADMIN_LEAD_WORDS or (before == "of" and start > 1
-                                       and tokens[start - 2] in _ADMIN_LEAD_WORDS):
+    if before in _ADMIN_LEAD_WORDS or (
+        before == "of" and start > 1 and tokens[start - 2] in _ADMIN_LEAD_WORDS
+    ):
         return "admin"
     # Arabic puts the type word first: "مدينة إدلب" (Idlib city), "ريف إدلب" (rural Idlib).
     if before in _ARABIC_ANCHOR_LEADS:
@@ -897,8 +1115,11 @@ def _directions(tokens: list[str]) -> list[tuple[float, int]]:
             continue
         bearing = DIRECTION_BEARINGS[token]
         following = tokens[position + 1] if position + 1 < len(tokens) else ""
-        if following in DIRECTION_BEARINGS and token.startswith(("north", "south")) and \
-                following.startswith(("east", "west")):
+        if (
+            following in DIRECTION_BEARINGS
+            and token.startswith(("north", "south"))
+            and following.startswith(("east", "west"))
+        ):
             # "north west", "south-eastern": the compound bearing.
             bearing = DIRECTION_BEARINGS[token.replace("ern", "") + following.replace("ern", "")]
             position += 1

@@ -93,9 +93,7 @@ def test_geojson_import(session: Session, tmp_path: Path) -> None:
     assert stored.date_precision == "month" and stored.admin1_pcode == "SY07"
 
 
-def test_cli_import_exits_1_when_rows_were_skipped(
-    scratch_engine: Engine, tmp_path: Path
-) -> None:
+def test_cli_import_exits_1_when_rows_were_skipped(scratch_engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "cli_sample.csv"
     shutil.copy(FIXTURES / "incidents_sample.csv", path)
     url = scratch_engine.url.render_as_string(hide_password=False)

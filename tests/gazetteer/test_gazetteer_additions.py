@@ -74,7 +74,8 @@ def test_alias_addition_is_picked_up() -> None:
     result = resolver.resolve("Abu Dhuhur junction")
     assert result.resolved and result.pcode == "C9003"
     assert gazetteer.additions[-1] == Addition(
-        "alias", "C9003", "Abu Dhuhur junction", "editor:test")
+        "alias", "C9003", "Abu Dhuhur junction", "editor:test"
+    )
 
 
 def test_place_addition_is_picked_up() -> None:
@@ -118,13 +119,35 @@ def test_bundled_place_addition_gets_admin_codes_from_polygons() -> None:
 
 def test_contained_name_only_when_unique_in_governorate() -> None:
     gazetteer = _tiny()
-    gazetteer.add_place(Place("C9004", "community", "Mesamir Arab", 35.30, 37.00, "SY05",
-                              "SY0500", "SY050000", pcode="C9004"))
+    gazetteer.add_place(
+        Place(
+            "C9004",
+            "community",
+            "Mesamir Arab",
+            35.30,
+            37.00,
+            "SY05",
+            "SY0500",
+            "SY050000",
+            pcode="C9004",
+        )
+    )
     resolver = Resolver(gazetteer)
     found = resolver.resolve("Mesamir", "Hama")
     assert found.pcode == "C9004"
     assert "occur only in" in found.reason
     assert not resolver.resolve("Mesamir").resolved  # no governorate, no guess
-    gazetteer.add_place(Place("C9005", "community", "Mesamir Kurd", 35.00, 37.60, "SY05",
-                              "SY0500", "SY050000", pcode="C9005"))
+    gazetteer.add_place(
+        Place(
+            "C9005",
+            "community",
+            "Mesamir Kurd",
+            35.00,
+            37.60,
+            "SY05",
+            "SY0500",
+            "SY050000",
+            pcode="C9005",
+        )
+    )
     assert not resolver.resolve("Mesamir", "Hama").resolved  # two far apart: ambiguous

@@ -87,9 +87,13 @@ def test_resolve_without_name_is_a_usage_error() -> None:
 
 
 def test_jsonl_invalid_utf8_line_is_skipped() -> None:
-    stdin = (json.dumps({"id": 1, "name": "Idlib city"}).encode() + b"\n"
-             + b'{"id": 2, "name": "\xff\xfe"}\n'
-             + json.dumps({"id": 3, "name": "Homs"}).encode() + b"\n")
+    stdin = (
+        json.dumps({"id": 1, "name": "Idlib city"}).encode()
+        + b"\n"
+        + b'{"id": 2, "name": "\xff\xfe"}\n'
+        + json.dumps({"id": 3, "name": "Homs"}).encode()
+        + b"\n"
+    )
     result = CliRunner().invoke(gazetteer_group, ["resolve", "--jsonl"], input=stdin)
     assert result.exit_code == 1
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == [1, 3]

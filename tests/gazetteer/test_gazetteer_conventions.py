@@ -74,8 +74,11 @@ def test_governorate_spellings_constrain_namesakes(governorate: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "pcode"),
-    [("Aleppo - Salah Eddin", "N0214"), ("Aleppo - Sheikh Maqsoud", "N0123"),
-     ("Damascus - Qaboun", "N0007")],
+    [
+        ("Aleppo - Salah Eddin", "N0214"),
+        ("Aleppo - Sheikh Maqsoud", "N0123"),
+        ("Damascus - Qaboun", "N0007"),
+    ],
 )
 def test_city_dash_quarter_spellings(name: str, pcode: str) -> None:
     result = resolve(name)

@@ -222,9 +222,14 @@ def test_unknown_names_are_not_resolved(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "pcode"),
-    [("rural Idlib", "SY07"), ("Hama countryside", "SY05"), ("Ariha countryside", "SY0705"),
-     ("eastern rural Hama", "SY05"), ("northern Aleppo countryside", "SY02"),
-     ("Daraa suburbs", "SY12")],
+    [
+        ("rural Idlib", "SY07"),
+        ("Hama countryside", "SY05"),
+        ("Ariha countryside", "SY0705"),
+        ("eastern rural Hama", "SY05"),
+        ("northern Aleppo countryside", "SY02"),
+        ("Daraa suburbs", "SY12"),
+    ],
 )
 def test_surroundings_resolve_to_the_unit(name: str, pcode: str) -> None:
     result = resolve(name)
@@ -257,8 +262,23 @@ def test_resolver_is_cached_and_consistent(resolver: Resolver) -> None:
 
 
 _TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40) | st.sampled_from(
-    ["camp", "city", "Idlib", "near", "between and", "(", "a - b", "x/y", "known as",
-     "ريف", "مخيم", "eastern suburbs of", "Damascus suburbs", "al al al", "🙂"]
+    [
+        "camp",
+        "city",
+        "Idlib",
+        "near",
+        "between and",
+        "(",
+        "a - b",
+        "x/y",
+        "known as",
+        "ريف",
+        "مخيم",
+        "eastern suburbs of",
+        "Damascus suburbs",
+        "al al al",
+        "🙂",
+    ]
 )
 
 

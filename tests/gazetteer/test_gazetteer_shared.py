@@ -72,15 +72,42 @@ def test_scorer_contract(shared_dir: Path, tmp_path: Path) -> None:
     with queries.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["id", "name", "context", "lat", "lon", "pcode", "admin1_pcode"])
-        writer.writerow(["1", "Saraqeb city", "eastern suburbs of Idlib governorate",
-                         "35.861105", "36.80611", "C3916", "SY07"])
-        writer.writerow(["2", "al Hawl Camp", "eastern suburbs of Hasaka",
-                         "36.39048", "41.150571", "C4519", "SY08"])
+        writer.writerow(
+            [
+                "1",
+                "Saraqeb city",
+                "eastern suburbs of Idlib governorate",
+                "35.861105",
+                "36.80611",
+                "C3916",
+                "SY07",
+            ]
+        )
+        writer.writerow(
+            [
+                "2",
+                "al Hawl Camp",
+                "eastern suburbs of Hasaka",
+                "36.39048",
+                "41.150571",
+                "C4519",
+                "SY08",
+            ]
+        )
         writer.writerow(["3", "Xyzzyqwv", "", "35.0", "36.0", "", ""])
     completed = subprocess.run(
-        [sys.executable, str(shared_dir / "tools" / "score_gazetteer.py"), str(queries),
-         "--cmd", f"{athar} gazetteer resolve --jsonl", "--json"],
-        capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            str(shared_dir / "tools" / "score_gazetteer.py"),
+            str(queries),
+            "--cmd",
+            f"{athar} gazetteer resolve --jsonl",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     summary = json.loads(completed.stdout.strip().splitlines()[-1])
     assert summary["queries"] == 3
