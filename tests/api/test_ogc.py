@@ -206,3 +206,69 @@ def test_limit_defaults_to_ten(client: TestClient, layers: dict[str, Any]) -> No
     page = client.get("/ogc/collections/incidents/items").json()
     assert page["numberReturned"] == 10 and link(page, "next") is not None
     assert "offset=10" in link(page, "next")["href"]  # type: ignore[index]
+
+
+@pytest.fixture
+def live_server(connection: Connection) -> Any:
+    """The app on a real port (uvicorn in a thread), for clients that speak HTTP themselves."""
+    import socket
+    import threading
+
+    import uvicorn
+    from sqlalchemy.orm import sessionmaker
+
+    from api.app import create_app
+    from db.settings import Settings
+
+    app = create_app(Settings(), engine=connection.engine)
+    app.state.sessions = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_gdal_reads_the_collections_as_an_ogc_api_features_client(
+    live_server: str, layers: dict[str, Any]
+) -> None:
+    # GDAL's OAPIF driver is a client like QGIS's own provider: if it lists the layers and
+    # pages through every feature, a desktop GIS can use the server. It runs in a child
+    # process because GDAL holds the GIL while it waits for this process's server thread.
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import json, sys, pyogrio, pyogrio.raw
+source = "OAPIF:" + sys.argv[1]
+layers = sorted(str(name) for name, _ in pyogrio.list_layers(source))
+counts = {name: len(pyogrio.raw.read(source, layer=name)[2])
+          for name in ("incidents", "landmines", "control_zones")}
+print(json.dumps({"layers": layers, "counts": counts}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, f"{live_server}/ogc"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    seen = json.loads(result.stdout)
+    assert {"incidents", "landmines", "control_zones", "hazard_areas", "admin_units"} <= set(
+        seen["layers"]
+    )
+    # 11 incidents: two pages of the default ten, so GDAL followed the next link.
+    assert seen["counts"] == {
+        "incidents": len(fixtures.PUBLISHED),
+        "landmines": 2,
+        "control_zones": 2,
+    }
