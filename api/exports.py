@@ -34,11 +34,6 @@ from db.queries import IncidentFilter, public_geometry, public_incident_columns
 #: round trip, small enough that a batch of features stays a few megabytes.
 BATCH_ROWS = 5_000
 
-#: Rows per append to a file. GDAL rewrites a whole FlatGeobuf (and its spatial index) on
-#: every append, so its batches are larger: 20 appends for a million rows instead of 200,
-#: for about 75 MB more memory while a batch is held.
-APPEND_ROWS = {"GPKG": BATCH_ROWS, "FlatGeobuf": 50_000}
-
 GeometryForm = Literal["geojson", "wkb", "xy", "none"]
 
 
@@ -199,14 +194,15 @@ def write_ogr_file(
     path: Path,
     driver: str,
     *,
-    batch_rows: int | None = None,
+    batch_rows: int = BATCH_ROWS,
     layer: str = "incidents",
 ) -> int:
     """Write the matching incidents to a GeoPackage or FlatGeobuf file; return the count.
 
     Each batch is appended to the layer, so memory holds one batch whatever the total.
     """
-    batch_rows = batch_rows or APPEND_ROWS.get(driver, BATCH_ROWS)
+    if driver == "FlatGeobuf":
+        return _write_flatgeobuf(session, incident_filter, path, batch_rows, layer)
     kinds = _field_kinds()
     names = [name for name, _ in kinds]
     written = 0
@@ -229,6 +225,39 @@ def write_ogr_file(
         arrays, masks = _field_arrays([], kinds)
         pyogrio.raw.write(str(path), np.array([], dtype=object), arrays, fields=names, **options)
     return written
+
+
+def _write_flatgeobuf(
+    session: Session, incident_filter: IncidentFilter, path: Path, batch_rows: int, layer: str
+) -> int:
+    """FlatGeobuf by way of a staging GeoPackage.
+
+    GDAL rewrites a whole FlatGeobuf, spatial index included, on every append, so time and
+    memory would grow with the file. Batches go to a GeoPackage instead (cheap appends), and
+    GDAL converts it in one pass over an Arrow C stream, a batch at a time.
+    """
+    staging = path.with_name(f".{path.stem}.staging.gpkg")
+    staging.unlink(missing_ok=True)
+    try:
+        count = write_ogr_file(
+            session, incident_filter, staging, "GPKG", batch_rows=batch_rows, layer=layer
+        )
+        with pyogrio.raw.open_arrow(str(staging), use_pyarrow=False, batch_size=batch_rows) as (
+            meta,
+            stream,
+        ):
+            pyogrio.raw.write_arrow(
+                stream,
+                str(path),
+                driver="FlatGeobuf",
+                layer=layer,
+                geometry_name=meta["geometry_name"] or "geom",
+                geometry_type="Point",
+                crs="EPSG:4326",
+            )
+    finally:
+        staging.unlink(missing_ok=True)
+    return count
 
 
 def write_export(

@@ -109,7 +109,7 @@ def test_file_exports_open_in_gdal(
     assert by_id[dataset["ids"]["massacre"]] == 7
     assert len(geometry) == 10
     # The temporary file behind the download is gone once the response is sent.
-    assert not list(tmp_path.glob("athar-export-*"))
+    assert not list(tmp_path.glob("*athar-export-*"))
     assert b"Secretname" not in response.content
 
 
