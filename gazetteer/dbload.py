@@ -229,6 +229,9 @@ def _load_places(session: Session, gazetteer: Gazetteer) -> tuple[int, int]:
     ]
     if stale:
         session.execute(delete(Place).where(Place.source_ref.in_(stale)))
+    # Fresh statistics: without them (new database, or many dead rows after a rolled-back
+    # load) the planner picks a nested loop for the self-join below, which takes a minute.
+    session.execute(text("ANALYZE places"))
     session.execute(
         text(
             "UPDATE places p SET parent_place_id = q.id FROM places q"
