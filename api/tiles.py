@@ -44,13 +44,10 @@ from sqlalchemy import (
     Connection,
     Float,
     Integer,
-    and_,
-    any_,
     bindparam,
     cast,
     func,
     literal,
-    or_,
     select,
     text,
     true,
@@ -61,7 +58,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
 
 from db.control import zones_valid_on
-from db.models import AdminUnit, Incident
+from db.models import Incident
 from db.queries import IncidentFilter, public_geometry, public_incident_columns
 
 MAX_ZOOM = 22
@@ -365,28 +362,12 @@ def _mvt_geom(geom_3857: ColumnElement[Any], tile: Tile) -> ColumnElement[Any]:
 
 
 def _incident_candidates(search_box: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Index-friendly prefilter: the stored point, or a sensitive one's sub-district point.
+    """Index prefilter on the public point (GiST ``ix_incidents_public_geom``).
 
-    Sensitive incidents are shown on their sub-district, which may lie outside the tile of
-    their stored point; the second branch finds them through the admin3_pcode index.
+    Sensitive incidents are stored with their public point on their sub-district, so a tile
+    finds them where they are shown and never where they are.
     """
-    sub_districts_here = (
-        select(AdminUnit.pcode)
-        .where(
-            AdminUnit.level == 3,
-            # The polygon's box first (GiST index), then its point, for the few left.
-            AdminUnit.geom.op("&&")(search_box),
-            func.ST_PointOnSurface(AdminUnit.geom).op("&&")(search_box),
-        )
-        .scalar_subquery()
-    )
-    return or_(
-        Incident.geom.op("&&")(search_box),
-        and_(
-            Incident.sensitive.is_(true()),
-            Incident.admin3_pcode == any_(func.array(sub_districts_here)),
-        ),
-    )
+    return public_geometry().op("&&")(search_box)
 
 
 def _incident_points_statement(
@@ -401,7 +382,6 @@ def _incident_points_statement(
             _mvt_geom(func.ST_Transform(shown_at, WEB_MERCATOR), tile).label("geom"),
         )
         .where(incident_filter.where(), _incident_candidates(search_box))
-        .where(shown_at.op("&&")(search_box))
         .subquery("candidates")
     )
     features = select(rows).where(rows.c.geom.is_not(None)).order_by(rows.c.fid).subquery("t")

@@ -471,6 +471,7 @@ class Incident(Base):
             "evidence IS NULL OR char_length(evidence) <= 1000", name="evidence_length"
         ),
         Index("ix_incidents_geom", "geom", postgresql_using="gist"),
+        Index("ix_incidents_public_geom", "public_geom", postgresql_using="gist"),
         # Landmine hotspots and the landmines tile layer read only these rows.
         Index(
             "ix_incidents_landmine_geom",
@@ -497,6 +498,12 @@ class Incident(Base):
     admin2_pcode: Mapped[str | None] = _admin_fk()
     admin3_pcode: Mapped[str | None] = _admin_fk(index=True)
     geom: Mapped[Any | None] = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False))
+    # Where the public may see the incident: ``geom``, or for a sensitive incident a point on
+    # its sub-district. Kept by a trigger (migration 0005) so that public spatial filters and
+    # tiles can use a GiST index without ever touching a sensitive incident's true point.
+    public_geom: Mapped[Any | None] = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False)
+    )
     location_precision: Mapped[str | None] = mapped_column(Text)
     perpetrator_text: Mapped[str | None] = mapped_column(Text)
     perpetrator_category: Mapped[str | None] = mapped_column(

@@ -37,7 +37,6 @@ from sqlalchemy.types import Text
 
 from db.models import (
     SRID,
-    AdminUnit,
     ControlZoneParty,
     Incident,
     IncidentReportedControl,
@@ -65,6 +64,8 @@ class IncidentFilter:
     within_geojson: str | None = None  # a GeoJSON geometry (SRID 4326) as text
     controlling_parties: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ("published",)
+    # Partners may search true locations; everyone else searches where the public sees them.
+    precise: bool = False
     include_synthetic: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -81,6 +82,7 @@ class IncidentFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on ``incidents`` (alias-free), AND-ed by the caller."""
         where: list[ColumnElement[bool]] = []
+        located = Incident.geom if self.precise else Incident.public_geom
         if self.statuses:
             where.append(Incident.status.in_(self.statuses))
         if self.date_from is not None:
@@ -114,8 +116,8 @@ class IncidentFilter:
         if self.bbox is not None:
             # ST_MakeEnvelope + && lets the GiST index on geom do the work.
             envelope = func.ST_MakeEnvelope(*self.bbox, SRID)
-            where.append(Incident.geom.op("&&")(envelope))
-            where.append(func.ST_Intersects(Incident.geom, envelope))
+            where.append(located.op("&&")(envelope))
+            where.append(func.ST_Intersects(located, envelope))
         if self.near is not None:
             lon, lat, radius_km = self.near
             point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
@@ -123,14 +125,14 @@ class IncidentFilter:
             # through its bounding-box expansion.
             where.append(
                 func.ST_DWithin(
-                    cast(Incident.geom, Geography(srid=SRID)),
+                    cast(located, Geography(srid=SRID)),
                     cast(point, Geography(srid=SRID)),
                     radius_km * 1000.0,
                 )
             )
         if self.within_geojson is not None:
             shape = func.ST_SetSRID(func.ST_GeomFromGeoJSON(self.within_geojson), SRID)
-            where.append(func.ST_Intersects(Incident.geom, shape))
+            where.append(func.ST_Intersects(located, shape))
         if self.controlling_parties:
             mapped = exists().where(
                 ControlZoneParty.zone_id == Incident.control_zone_id,
@@ -156,16 +158,12 @@ class IncidentFilter:
 
 
 def public_geometry() -> ColumnElement[Any]:
-    """The incident point a public client may see: sensitive ones go to their sub-district."""
-    sub_district_point = (
-        select(func.ST_PointOnSurface(AdminUnit.geom))
-        .where(AdminUnit.pcode == Incident.admin3_pcode)
-        .scalar_subquery()
-    )
-    return case(
-        (Incident.sensitive.is_(true()), sub_district_point),
-        else_=Incident.geom,
-    )
+    """The incident point a public client may see: sensitive ones sit on their sub-district.
+
+    A stored column (``public_geom``, kept by a trigger) rather than an expression, so that
+    it has its own GiST index and filters on it never reveal a true location.
+    """
+    return Incident.public_geom.expression
 
 
 def public_location_precision() -> ColumnElement[Any]:

@@ -279,8 +279,10 @@ def load_gazetteer(
     gazetteer = gazetteer or Gazetteer.load(data_dir)
     admin_units = _load_admin_units(session, gazetteer, data_dir)
     places, names = _load_places(session, gazetteer)
+    # Sensitive incidents are shown on their sub-district: recompute where (trigger).
+    session.execute(text("UPDATE incidents SET admin3_pcode = admin3_pcode WHERE sensitive"))
     # Tile and response caches key on these: admin layers and relocated sensitive points.
-    bump(session, "admin_units", "places")
+    bump(session, "admin_units", "places", "incidents")
     statement = insert(DataVersion).values(layer=LAYER, version=checksum)
     session.execute(
         statement.on_conflict_do_update(

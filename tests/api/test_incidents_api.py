@@ -513,11 +513,6 @@ def test_responses_carry_no_personal_data(client: TestClient, dataset: dict[str,
         assert not set(feature["properties"]) & PERSONAL_FIELDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db/queries.py applies bbox/radius/polygon filters to the true point, so a small "
-    "box around a sensitive incident's real location finds it (reported to the owner)",
-)
 def test_spatial_filters_do_not_reveal_a_sensitive_location(
     client: TestClient, dataset: dict[str, Any]
 ) -> None:

@@ -461,7 +461,7 @@ def test_etag_304_and_gzip(client: TestClient) -> None:
     assert plain.status_code == zipped.status_code == 200
     assert "content-encoding" not in plain.headers
     assert zipped.headers["content-encoding"] == "gzip"
-    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert "Accept-Encoding" in zipped.headers["vary"]
     # httpx un-gzips for us; the bytes on the wire were gzip of the same tile.
     assert zipped.content == plain.content
     assert int(zipped.headers["content-length"]) < len(plain.content)
@@ -575,7 +575,7 @@ def test_tile_queries_can_use_the_gist_index(fixture_db: Fixture, z: int) -> Non
             .scalars()
             .all()
         )
-    assert any("ix_incidents_geom" in line for line in plan), "\n".join(plan)
+    assert any("ix_incidents_public_geom" in line for line in plan), "\n".join(plan)
 
 
 def test_gzip_bytes_are_deterministic(client: TestClient) -> None:

@@ -96,9 +96,9 @@ def test_autogenerate_notices_a_model_change(make_database: Callable[[], str]) -
     try:
         upgrade(engine, "head")
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE incidents DROP COLUMN sensitive"))
+            conn.execute(text("ALTER TABLE incidents DROP COLUMN injured"))
         with engine.connect() as conn:
             diff = _autogenerate_diff(conn)
-        assert any("sensitive" in repr(item) for item in diff)
+        assert any("injured" in repr(item) for item in diff)
     finally:
         engine.dispose()

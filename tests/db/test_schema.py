@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,3 +180,47 @@ def test_personal_data_lives_in_restricted_schema(connection: Connection) -> Non
     ).all()
     # In public, "name" may only label keys, hazard areas and places, never a person.
     assert {table for table, _ in public_columns} <= {"api_keys", "hazard_areas", "place_names"}
+
+
+def test_public_geom_hides_sensitive_locations(
+    db_session: Session, document: SourceDocument
+) -> None:
+    for pcode, level, parent in (
+        ("SY99", 1, None),
+        ("SY9901", 2, "SY99"),
+        ("SY990101", 3, "SY9901"),
+    ):
+        db_session.add(
+            AdminUnit(
+                pcode=pcode,
+                level=level,
+                name_en=pcode,
+                geom=SQUARE,
+                source="test",
+                parent_pcode=parent,
+            )
+        )
+    db_session.flush()
+    point = "SRID=4326;POINT(36.9 35.1)"
+    open_incident = _incident(document, db_session, geom=point, admin3_pcode="SY990101")
+    hidden = _incident(
+        document, db_session, geom=point, admin3_pcode="SY990101", sensitive=True, injured=1
+    )
+    unplaced = _incident(document, db_session, geom=point, sensitive=True, injured=2)
+    rows = {
+        row.id: row
+        for row in db_session.execute(
+            select(
+                Incident.id,
+                func.ST_AsText(Incident.public_geom).label("shown"),
+                func.ST_AsText(
+                    select(func.ST_PointOnSurface(AdminUnit.geom))
+                    .where(AdminUnit.pcode == "SY990101")
+                    .scalar_subquery()
+                ).label("sub_district"),
+            ).where(Incident.id.in_([open_incident.id, hidden.id, unplaced.id]))
+        )
+    }
+    assert rows[open_incident.id].shown == "POINT(36.9 35.1)"
+    assert rows[hidden.id].shown == rows[hidden.id].sub_district != "POINT(36.9 35.1)"
+    assert rows[unplaced.id].shown is None
