@@ -203,17 +203,28 @@ def vector_tile(
     return Response(answer.tile.raw, media_type=MVT_MEDIA_TYPE, headers=headers)
 
 
-@router.api_route(
+_PMTILES_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {PMTILES_MEDIA_TYPE: {}}, "description": "The whole archive"},
+    206: {"description": "The requested byte range"},
+    404: {"description": "No archive of that name"},
+    416: {"description": "Range not satisfiable"},
+}
+
+
+# Two decorators rather than one api_route, so each method has its own operation id.
+@router.head(
     "/pmtiles/{name}.pmtiles",
-    methods=["GET", "HEAD"],
+    summary="Size and validators of a PMTiles archive",
+    response_class=Response,
+    responses=_PMTILES_RESPONSES,
+    operation_id="pmtiles_archive_head",
+)
+@router.get(
+    "/pmtiles/{name}.pmtiles",
     summary="A PMTiles archive (HTTP range requests)",
     response_class=Response,
-    responses={
-        200: {"content": {PMTILES_MEDIA_TYPE: {}}, "description": "The whole archive"},
-        206: {"description": "The requested byte range"},
-        404: {"description": "No archive of that name"},
-        416: {"description": "Range not satisfiable"},
-    },
+    responses=_PMTILES_RESPONSES,
+    operation_id="pmtiles_archive_get",
 )
 def pmtiles_archive(name: str, request: Request) -> Response:
     """Serve ``<state_dir>/pmtiles/{name}.pmtiles``; clients read it with Range requests."""
