@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from db.control import refresh_incident_control
 from db.models import AdminUnit, SourceDocument
 from db.versions import bump
+from db.vocab import WEAPONS
 from etl.zones import ParsedZone, polygonal_parts, store_zones
 from gazetteer.data import Gazetteer, Place
 
@@ -56,18 +57,8 @@ ZONE_SEEDS = 60
 HAZARD_LINK_DISTANCE_M = 250.0
 _M_PER_DEG = 111_320.0
 
-OTHER_WEAPONS = (
-    "airstrike",
-    "artillery",
-    "rocket",
-    "missile",
-    "cluster_munition",
-    "gunfire",
-    "ied",
-    "car_bomb",
-    "torture",
-    "other",
-)
+# Landmines and ERW are generated along corridors; drowning and fire are not attacks.
+OTHER_WEAPONS = tuple(w for w in WEAPONS if w not in ("landmine", "erw", "drowning", "fire"))
 OTHER_WEAPON_WEIGHTS = (30, 25, 10, 4, 3, 15, 5, 3, 3, 2)
 PERPETRATORS = (
     "syrian_regime",
