@@ -208,7 +208,8 @@ def public_incident_columns() -> list[ColumnElement[Any]]:
         func.to_char(Incident.date_start, "YYYY-MM-DD").label("date"),
         Incident.date_precision.label("date_precision"),
         func.to_char(Incident.event_time, "HH24:MI").label("time"),
-        Incident.place_text.label("place"),
+        # A sensitive incident's place name would give away what its moved point hides.
+        case((Incident.sensitive.is_(true()), None), else_=Incident.place_text).label("place"),
         Incident.governorate.label("governorate"),
         Incident.admin1_pcode.label("admin1_pcode"),
         Incident.admin2_pcode.label("admin2_pcode"),

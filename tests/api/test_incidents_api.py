@@ -307,6 +307,7 @@ def test_sensitive_incident_is_moved_to_its_sub_district(
     assert 36.0 <= lon <= 37.0 and 36.0 <= lat <= 37.0
     assert feature["properties"]["location_precision"] == "subdistrict"
     assert feature["properties"]["place_pcode"] is None
+    assert feature["properties"]["place"] is None  # its name would give the place away
 
 
 def test_cursor_pages_return_every_row_exactly_once(
