@@ -180,7 +180,10 @@ def _filtered_incidents(query: HotspotQuery, params: dict[str, Any]) -> str:
                COALESCE(i.injured, 0) AS injured,
                COALESCE((CAST(:weights AS jsonb) ->> i.location_precision)::float8,
                         :unknown_weight)
-               * power(0.5, GREATEST(CAST(:as_of AS date) - i.date_start, 0) / :half_life)
+               -- Capped at 1,000 half-lives (a weight of ~1e-301): past ~1,075 the power
+               -- underflows a float8 and PostgreSQL raises instead of returning zero.
+               * power(0.5, LEAST(GREATEST(CAST(:as_of AS date) - i.date_start, 0)
+                                  / :half_life, 1000))
                * (1 + COALESCE(i.killed_total, 0) + 0.5 * COALESCE(i.injured, 0)) AS score
           FROM incidents i
          WHERE {" AND ".join(clauses)}

@@ -102,7 +102,8 @@ def disagreements(
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
     admin: Annotated[str | None, Query(pattern=r"^SY([0-9]{2}){0,3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # PostgreSQL's OFFSET is a bigint: a larger number must be a 422, not a database error.
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     with request.app.state.sessions() as session:
         rows = control_disagreements(

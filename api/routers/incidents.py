@@ -65,6 +65,10 @@ def _sessions(request: Request) -> sessionmaker[Session]:
 # --- Cursor ------------------------------------------------------------------------------
 
 
+# Ids are bigint: a larger number cannot name an incident, and PostgreSQL would refuse it.
+MAX_BIGINT = 2**63 - 1
+
+
 def encode_cursor(date_start: dt.date, incident_id: int, filter_key: str) -> str:
     raw = f"{date_start.isoformat()}|{incident_id}|{filter_key[:8]}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -78,6 +82,9 @@ def decode_cursor(cursor: str, filter_key: str) -> tuple[dt.date, int]:
         position = (dt.date.fromisoformat(day), int(incident_id))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Problem(422, "cursor: not a cursor this API issued") from None
+    if not 0 <= position[1] <= MAX_BIGINT:
+        # Issued cursors hold a bigint id; anything else would fail in the database.
+        raise Problem(422, "cursor: not a cursor this API issued")
     if key != filter_key[:8]:
         raise Problem(422, "cursor: it belongs to a query with other filters; start again")
     return position
@@ -254,6 +261,8 @@ def get_incident(request: Request, incident_id: int) -> GeoJSONResponse:
     The passage itself is not returned: report sentences often name victims. Follow the
     document `url` and use the offsets to read it at the source.
     """
+    if not 0 <= incident_id <= MAX_BIGINT:
+        raise Problem(404, f"no published incident with id {incident_id}")
     statement = (
         incident_select(IncidentFilter(), "geojson")
         .add_columns(

@@ -41,6 +41,7 @@ CONFORMANCE = [
 JSON = "application/json"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 10
+MAX_OFFSET = 2**31 - 1
 MAX_LIMIT = 10_000
 # Syria with a margin: the spatial extent every collection advertises.
 SYRIA_BBOX = [35.5, 32.2, 42.5, 37.5]
@@ -498,8 +499,9 @@ def items(
     layer = _layer(collection_id)
     if not 1 <= limit <= MAX_LIMIT:
         raise _bad_request(f"limit: must be between 1 and {MAX_LIMIT}")
-    if offset < 0:
-        raise _bad_request("offset: must not be negative")
+    # PostgreSQL's OFFSET is a bigint: a larger number must be a 400, not a database error.
+    if not 0 <= offset <= MAX_OFFSET:
+        raise _bad_request(f"offset: must be between 0 and {MAX_OFFSET}")
     interval = parse_datetime(datetime)
     if date is not None:
         if interval is not None:
