@@ -11,7 +11,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from api.auth import Caller, require_role
@@ -128,7 +128,17 @@ def reverse(
     return {"resolved": True, "reason": resolution.reason, **_result(resolution)}
 
 
-class AliasIn(BaseModel):
+class _EditIn(BaseModel):
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL: refuse it here (422), not in the driver (500).
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class AliasIn(_EditIn):
     target: str = Field(
         min_length=1, max_length=40, description="P-code, gazetteer id or place id."
     )
@@ -136,7 +146,7 @@ class AliasIn(BaseModel):
     source: str = Field(min_length=1, max_length=500, description="Where the spelling comes from.")
 
 
-class PlaceIn(BaseModel):
+class PlaceIn(_EditIn):
     name: str = Field(min_length=1, max_length=200)
     name_ar: str | None = Field(default=None, max_length=200)
     kind: str = Field(description=f"One of {', '.join(EDITABLE_KINDS)}.")
