@@ -20,6 +20,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from etl.report.dates import MONTHS, WEEKDAYS
+
 # OCHA COD-AB admin-1 P-codes (syr_admbnda_adm1_uncs_unocha_20201217).
 GOVERNORATES: dict[str, str] = {
     "Damascus": "SY01",
@@ -163,52 +165,37 @@ _ARTICLE = (
 _CAP = r"[A-Z][\w'’ʿ`]*(?:-[\w'’ʿ`]+)*"
 _NAME = rf"(?<![\w'’-])(?:{_ARTICLE}[- ])?(?:{_CAP})(?:[- ](?:{_ARTICLE}[- ])?(?:{_CAP})){{0,4}}"
 # Capitalised words that start sentences or name things other than places.
-_NOT_NAMES = {
-    "on",
-    "the",
-    "in",
-    "at",
-    "a",
-    "an",
-    "of",
-    "this",
-    "these",
-    "syrian",
-    "regime",
-    "russian",
-    "sdf",
-    "hts",
-    "snhr",
-    "isis",
-    "section",
-    "idps",
-    "idp",
-    "central",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "eastern",
-    "western",
-    "northern",
-    "southern",
-    "national",
-}
+_NOT_NAMES = (
+    {
+        "on",
+        "the",
+        "in",
+        "at",
+        "a",
+        "an",
+        "of",
+        "this",
+        "these",
+        "syrian",
+        "regime",
+        "russian",
+        "sdf",
+        "hts",
+        "snhr",
+        "isis",
+        "section",
+        "idps",
+        "idp",
+        "central",
+        "eastern",
+        "western",
+        "northern",
+        "southern",
+        "national",
+    }
+    | set(MONTHS)
+    | set(WEEKDAYS)
+)
 
 PLACE_WITH_TYPE = re.compile(rf"(?P<name>{_NAME})\s+(?P<type>{_TYPE_WORDS})\b")
 TYPE_OF_PLACE = re.compile(
