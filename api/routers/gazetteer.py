@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import Caller, require_role
 from api.errors import Problem
@@ -156,60 +158,68 @@ class PlaceIn(_EditIn):
     parent: str | None = Field(default=None, max_length=40, description="Anchor place P-code.")
 
 
-@router.post("/aliases", status_code=201, summary="Add a spelling of a place (editor)")
-def create_alias(
-    request: Request, body: AliasIn, caller: Annotated[Caller, Depends(require_role("editor"))]
+def _store_addition(
+    request: Request,
+    caller: Caller,
+    entity: str,
+    body: BaseModel,
+    write: Callable[[Session], tuple[int, dict[str, Any]]],
 ) -> dict[str, Any]:
+    """One editor addition: written and audited in one transaction, then the resolver reloads."""
     with request.app.state.sessions() as session, session.begin():
         try:
-            name_id = add_alias(
-                session,
-                target=body.target,
-                alias=body.alias,
-                source=body.source,
-                added_by=caller.actor,
-            )
+            row_id, answer = write(session)
         except AdditionError as exc:
             raise Problem(422, str(exc)) from None
         record(
             session,
             actor=caller.actor,
             action="create",
-            entity="place_name",
-            entity_id=name_id,
+            entity=entity,
+            entity_id=row_id,
             details=body.model_dump(),
         )
     current_resolver(request, force=True)
-    return {"id": name_id, "target": body.target, "alias": body.alias}
+    return answer
+
+
+@router.post("/aliases", status_code=201, summary="Add a spelling of a place (editor)")
+def create_alias(
+    request: Request, body: AliasIn, caller: Annotated[Caller, Depends(require_role("editor"))]
+) -> dict[str, Any]:
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        name_id = add_alias(
+            session,
+            target=body.target,
+            alias=body.alias,
+            source=body.source,
+            added_by=caller.actor,
+        )
+        return name_id, {"id": name_id, "target": body.target, "alias": body.alias}
+
+    return _store_addition(request, caller, "place_name", body, write)
 
 
 @router.post("/places", status_code=201, summary="Add a place such as a camp (editor)")
 def create_place(
     request: Request, body: PlaceIn, caller: Annotated[Caller, Depends(require_role("editor"))]
 ) -> dict[str, Any]:
-    with request.app.state.sessions() as session, session.begin():
-        try:
-            place = add_place(
-                session,
-                name=body.name,
-                kind=body.kind,
-                lat=body.lat,
-                lon=body.lon,
-                source=body.source,
-                added_by=caller.actor,
-                name_ar=body.name_ar,
-                parent=body.parent,
-            )
-        except AdditionError as exc:
-            raise Problem(422, str(exc)) from None
-        record(
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        place = add_place(
             session,
-            actor=caller.actor,
-            action="create",
-            entity="place",
-            entity_id=place.id,
-            details=body.model_dump(),
+            name=body.name,
+            kind=body.kind,
+            lat=body.lat,
+            lon=body.lon,
+            source=body.source,
+            added_by=caller.actor,
+            name_ar=body.name_ar,
+            parent=body.parent,
         )
-        created = {"id": place.id, "ref": place.source_ref, "admin3_pcode": place.admin3_pcode}
-    current_resolver(request, force=True)
-    return created
+        return place.id, {
+            "id": place.id,
+            "ref": place.source_ref,
+            "admin3_pcode": place.admin3_pcode,
+        }
+
+    return _store_addition(request, caller, "place", body, write)
