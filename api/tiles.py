@@ -466,8 +466,17 @@ def _incident_grid_statement(
     return select(func.ST_AsMVT(cells.table_valued(), spec.name, TILE_EXTENT, "geom"))
 
 
+# The tile plus its margin, clipped to the Web Mercator world and brought to 4326 so that
+# the GiST index on the stored geometry does the search. A constant: values stay bound.
+_SEARCH_BOX_SQL = """(SELECT ST_Transform(ST_ClipByBox2D(
+                           ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
+                               ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
+                               :tile_margin),
+                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857)),
+                       4326) AS search)"""
+
 _HAZARD_SQL = text(
-    """
+    f"""
     SELECT ST_AsMVT(t, :layer_name, :extent, 'geom', 'fid') FROM (
         SELECT h.id AS fid, h.id, h.hazard_code, h.name AS hazard_name, h.hazard_type, h.status,
                array_to_string(h.contamination, ',') AS contamination,
@@ -481,12 +490,7 @@ _HAZARD_SQL = text(
                ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(h.geom, box.search), 3857),
                             ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
                             :extent, :buffer, true) AS geom
-          FROM (SELECT ST_Transform(ST_ClipByBox2D(
-                           ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
-                               ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
-                               :tile_margin),
-                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857)),
-                       4326) AS search) box
+          FROM {_SEARCH_BOX_SQL} box
           JOIN hazard_areas h ON h.geom && box.search
          ORDER BY h.id
     ) t
@@ -495,18 +499,13 @@ _HAZARD_SQL = text(
 )
 
 _ADMIN_SQL = text(
-    """
+    f"""
     SELECT ST_AsMVT(t, :layer_name, :extent, 'geom') FROM (
         SELECT a.pcode, a.level, a.name_en, a.name_ar, a.parent_pcode,
                ST_AsMVTGeom(ST_Transform(ST_ClipByBox2D(a.geom, box.search), 3857),
                             ST_TileEnvelope(:tile_z, :tile_x, :tile_y),
                             :extent, :buffer, true) AS geom
-          FROM (SELECT ST_Transform(ST_ClipByBox2D(
-                           ST_TileEnvelope(:tile_z, :tile_x, :tile_y,
-                               ST_MakeEnvelope(-:half, -:half, :half, :half, 3857),
-                               :tile_margin),
-                           ST_MakeEnvelope(-:half, -:half, :half, :half, 3857)),
-                       4326) AS search) box
+          FROM {_SEARCH_BOX_SQL} box
           JOIN admin_units a ON a.geom && box.search
          WHERE a.level = :level
          ORDER BY a.pcode
