@@ -343,7 +343,9 @@ def zones_geojson(
 
 # One set-based statement: for each target incident the best zone (same ordering as
 # controlling_force_at, one GiST probe per incident through LATERAL), else the best nearby
-# observation, then categories compared as arrays. :ids NULL means every incident.
+# observation, then categories compared as arrays. :ids NULL means every incident. The party
+# codes are also stored as text (control_reported/control_mapped) for tiles and popups, so
+# every writer of incident_reported_control must call this afterwards (the loaders do).
 _REFRESH_SQL = text(
     """
     WITH target AS (
@@ -385,6 +387,17 @@ _REFRESH_SQL = text(
     ),
     categories AS (
         SELECT pick.*,
+               (SELECT string_agg(r.party_code, ',' ORDER BY r.party_code)
+                  FROM incident_reported_control r
+                 WHERE r.incident_id = pick.incident_id) AS reported_codes,
+               CASE WHEN pick.zone_id IS NOT NULL THEN
+                    (SELECT string_agg(zp.party_code, ',' ORDER BY zp.party_code)
+                       FROM control_zone_parties zp WHERE zp.zone_id = pick.zone_id)
+                    WHEN pick.observation_id IS NOT NULL THEN
+                    (SELECT string_agg(op.party_code, ',' ORDER BY op.party_code)
+                       FROM control_observation_parties op
+                      WHERE op.observation_id = pick.observation_id)
+               END AS mapped_codes,
                (SELECT array_agg(DISTINCT COALESCE(pt.parent_code, pt.code))
                   FROM incident_reported_control r JOIN parties pt ON pt.code = r.party_code
                  WHERE r.incident_id = pick.incident_id) AS reported,
@@ -412,11 +425,14 @@ _REFRESH_SQL = text(
                 WHEN c.observation_id IS NOT NULL THEN c.observation_age END,
            control_disagrees = CASE
                 WHEN c.reported IS NULL OR c.mapped IS NULL THEN NULL
-                ELSE NOT (c.reported && c.mapped) END
+                ELSE NOT (c.reported && c.mapped) END,
+           control_reported = c.reported_codes,
+           control_mapped = c.mapped_codes
       FROM categories c
      WHERE i.id = c.incident_id
        AND (i.control_zone_id, i.control_observation_id, i.control_method,
-            i.control_evidence_age_days, i.control_disagrees)
+            i.control_evidence_age_days, i.control_disagrees, i.control_reported,
+            i.control_mapped)
            IS DISTINCT FROM
            (c.zone_id, CASE WHEN c.zone_id IS NULL THEN c.observation_id END,
             CASE WHEN c.zone_id IS NOT NULL THEN 'zone'
@@ -425,7 +441,8 @@ _REFRESH_SQL = text(
             CASE WHEN c.zone_id IS NOT NULL THEN c.zone_age
                  WHEN c.observation_id IS NOT NULL THEN c.observation_age END,
             CASE WHEN c.reported IS NULL OR c.mapped IS NULL THEN NULL
-                 ELSE NOT (c.reported && c.mapped) END)
+                 ELSE NOT (c.reported && c.mapped) END,
+            c.reported_codes, c.mapped_codes)
     """
 )
 

@@ -479,6 +479,27 @@ class Incident(Base):
             postgresql_using="gist",
             postgresql_where=text("weapon IN ('landmine', 'erw')"),
         ),
+        # Aggregated tiles: one quadkey range per tile, read index-only (migration 0006).
+        Index(
+            "ix_incidents_tile_grid",
+            "public_quadkey",
+            postgresql_include=[
+                "public_mx",
+                "public_my",
+                "killed_total",
+                "killed_children",
+                "killed_women",
+                "injured",
+                "massacre",
+                "status",
+                "date_start",
+                "perpetrator_category",
+                "perpetrator_subcategory",
+                "weapon",
+                "facility",
+                "victim_categories",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -504,6 +525,11 @@ class Incident(Base):
     public_geom: Mapped[Any | None] = mapped_column(
         Geometry("POINT", srid=SRID, spatial_index=False)
     )
+    # The public point in EPSG:3857 and its level-18 quadkey, kept by the same trigger
+    # (migration 0006): tiles group and range-scan these instead of projecting each point.
+    public_mx: Mapped[float | None] = mapped_column(Double)
+    public_my: Mapped[float | None] = mapped_column(Double)
+    public_quadkey: Mapped[int | None] = mapped_column(BigInteger)
     location_precision: Mapped[str | None] = mapped_column(Text)
     perpetrator_text: Mapped[str | None] = mapped_column(Text)
     perpetrator_category: Mapped[str | None] = mapped_column(
@@ -533,6 +559,10 @@ class Incident(Base):
     control_method: Mapped[str | None] = mapped_column(Text)
     control_evidence_age_days: Mapped[int | None] = mapped_column(Integer)
     control_disagrees: Mapped[bool | None] = mapped_column(Boolean)
+    # Comma-separated party codes (sorted), written by refresh_incident_control with the
+    # join above, so popups and tiles need no sub-query per incident.
+    control_reported: Mapped[str | None] = mapped_column(Text)
+    control_mapped: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'published'"))

@@ -29,10 +29,9 @@ from sqlalchemy import (
     func,
     literal,
     or_,
-    select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
 from db.models import (
@@ -173,34 +172,6 @@ def public_location_precision() -> ColumnElement[Any]:
     )
 
 
-def reported_control_codes() -> ColumnElement[Any]:
-    """Comma-separated party codes the source says controlled the area (None if silent)."""
-    return (
-        select(
-            func.string_agg(
-                IncidentReportedControl.party_code,
-                aggregate_order_by(literal(","), IncidentReportedControl.party_code),
-            )
-        )
-        .where(IncidentReportedControl.incident_id == Incident.id)
-        .scalar_subquery()
-    )
-
-
-def mapped_control_codes() -> ColumnElement[Any]:
-    """Comma-separated party codes of the control zone joined to the incident's date."""
-    return (
-        select(
-            func.string_agg(
-                ControlZoneParty.party_code,
-                aggregate_order_by(literal(","), ControlZoneParty.party_code),
-            )
-        )
-        .where(ControlZoneParty.zone_id == Incident.control_zone_id)
-        .scalar_subquery()
-    )
-
-
 def public_incident_columns() -> list[ColumnElement[Any]]:
     """The attributes of an incident that anyone may see (popups, GeoJSON, CSV, tiles)."""
     return [
@@ -229,8 +200,9 @@ def public_incident_columns() -> list[ColumnElement[Any]]:
         func.array_to_string(Incident.victim_categories, ",").label("victim_categories"),
         Incident.facility.label("facility"),
         Incident.controlling_force_text.label("controlling_force_reported"),
-        reported_control_codes().label("control_reported"),
-        mapped_control_codes().label("control_mapped"),
+        # Stored by refresh_incident_control: no sub-query per incident in tiles or exports.
+        Incident.control_reported.label("control_reported"),
+        Incident.control_mapped.label("control_mapped"),
         Incident.control_method.label("control_method"),
         Incident.control_disagrees.label("control_disagrees"),
         Incident.source_document_id.label("source_document_id"),

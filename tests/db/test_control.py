@@ -242,6 +242,11 @@ def test_refresh_stores_zone_and_flags_a_disagreeing_report(db_session: Session)
     assert silent.control_disagrees is None and silent.control_method == "zone"
     assert outside.control_method == "as_reported"
     assert outside.control_zone_id is None and outside.control_disagrees is None
+    # The codes tiles and popups show are stored with the join.
+    assert (agrees.control_reported, agrees.control_mapped) == ("sdf", "sdf")
+    assert (disagrees.control_reported, disagrees.control_mapped) == ("hts", "sdf")
+    assert (silent.control_reported, silent.control_mapped) == (None, "sdf")
+    assert (outside.control_reported, outside.control_mapped) == ("hts", None)
     listed = control_disagreements(db_session)
     assert [row.incident_id for row in listed] == [disagrees.id]
     assert listed[0].reported == ("hts",) and listed[0].mapped == ("sdf",)
@@ -284,6 +289,27 @@ def test_refresh_falls_back_to_an_observation(db_session: Session) -> None:
     assert incident.control_observation_id == observation.id
     assert incident.control_evidence_age_days == 2
     assert incident.control_disagrees is True
+    # control_mapped names the observation's parties when it is the evidence.
+    assert (incident.control_reported, incident.control_mapped) == ("isis", "syrian_regime")
+
+
+def test_stored_codes_list_joint_control_sorted_and_follow_a_changed_report(
+    db_session: Session,
+) -> None:
+    add_zone(db_session, SQUARE, {"sdf": 0.3, "hts": 0.7}, D(2020, 1, 1))
+    incident = add_incident(db_session, *INSIDE, D(2020, 3, 1), reported=("sdf", "isis"))
+    refresh_incident_control(db_session, [incident.id])
+    db_session.refresh(incident)
+    assert (incident.control_reported, incident.control_mapped) == ("isis,sdf", "hts,sdf")
+    db_session.execute(
+        text(
+            "DELETE FROM incident_reported_control WHERE incident_id = :id AND party_code = 'isis'"
+        ),
+        {"id": incident.id},
+    )
+    assert refresh_incident_control(db_session, [incident.id]) == 1
+    db_session.refresh(incident)
+    assert incident.control_reported == "sdf"
 
 
 def test_zones_geojson_for_a_date_and_bbox(db_session: Session) -> None:
