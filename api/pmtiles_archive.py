@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from api.tiles import (
     ATTRIBUTION,
     LAYERS,
+    MAX_TILE_POINTS,
     SYRIA_BOUNDS,
     SYRIA_CENTER,
     Tile,
@@ -135,6 +136,7 @@ def export_pmtiles(
     minzoom: int = 0,
     maxzoom: int = 14,
     workers: int = 2,
+    max_points: int = MAX_TILE_POINTS,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExportReport:
     """Write a PMTiles v3 archive of ``layer`` to ``out`` (replaced atomically)."""
@@ -158,7 +160,7 @@ def export_pmtiles(
             local.connection = connection
             with opened_lock:
                 opened.append(connection)
-        return render_tile(connection, layer, tile, incident_filter, day)
+        return render_tile(connection, layer, tile, incident_filter, day, max_points)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")

@@ -30,7 +30,14 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.tiles import LAYERS, Tile, compress_tile, layer_cache_key, render_tile
+from api.tiles import (
+    LAYERS,
+    MAX_TILE_POINTS,
+    Tile,
+    compress_tile,
+    layer_cache_key,
+    render_tile,
+)
 from db.queries import IncidentFilter
 from db.versions import current as current_versions
 
@@ -39,7 +46,7 @@ CACHE_MAX_BYTES = 64 * 1024 * 1024
 CACHE_MAX_ENTRIES = 20_000
 TILE_CACHE_CONTROL = "public, max-age=60"
 # Bumped when the tile SQL changes, so clients drop tiles made by an older server.
-TILE_FORMAT = "athar-mvt-1"
+TILE_FORMAT = "athar-mvt-2"
 GZIP_ETAG_SUFFIX = "-gzip"
 
 
@@ -193,8 +200,10 @@ class TileService:
         *,
         cache: TileCache | None = None,
         watch: VersionWatch | None = None,
+        max_points: int = MAX_TILE_POINTS,
     ) -> None:
         self.engine = engine
+        self.max_points = max_points
         self.cache = cache if cache is not None else TileCache()
         self.watch = watch if watch is not None else VersionWatch(sessions)
         self.watch.on_change(self.cache.clear)
@@ -209,6 +218,9 @@ class TileService:
     ) -> TileAnswer:
         spec = LAYERS[layer]
         filter_key = layer_cache_key(spec, incident_filter, day)
+        if spec.incident_layer:
+            # The point limit decides which tiles are grids: another limit, other tiles.
+            filter_key = f"{filter_key}:p{self.max_points}"
         versions = versions_of(self.watch.current(), spec.reads)
         etag = tile_etag(layer, tile.path, filter_key, versions)
         if etag_matches(if_none_match, (etag, f"{etag}{GZIP_ETAG_SUFFIX}")):
@@ -218,7 +230,7 @@ class TileService:
         if cached is not None:
             return TileAnswer(etag, cached, cache_hit=True)
         with self.engine.connect() as connection:
-            raw = render_tile(connection, layer, tile, incident_filter, day)
+            raw = render_tile(connection, layer, tile, incident_filter, day, self.max_points)
         rendered = CachedTile(raw, compress_tile(raw) if raw else b"")
         self.cache.put(key, rendered)
         return TileAnswer(etag, rendered, cache_hit=False)

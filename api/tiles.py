@@ -11,18 +11,29 @@ Rules (user-facing; the README repeats them):
   with ``count``, ``killed_total``, ``killed_children``, ``killed_women``, ``injured`` and
   ``massacres`` (sums; unknown counts add nothing), so a tile never has more than 1,024
   features whatever the number of incidents. An incident belongs to exactly one tile
-  per zoom (tiles are half-open boxes), so the sums over a zoom level's tiles equal the
-  totals of the incidents matching the filter. From z10 a tile carries single incidents with
-  the public popup attributes (:func:`db.queries.public_incident_columns`), including those
-  in a :data:`TILE_BUFFER`-unit buffer around the tile so symbols are not cut at its edge.
+  per zoom (its stored quadkey falls in one tile's range), so the sums over a zoom level's
+  tiles equal the totals of the incidents matching the filter. From z10 a tile carries
+  single incidents with the public popup attributes
+  (:func:`db.queries.public_incident_columns`), including those in a
+  :data:`TILE_BUFFER`-unit buffer around the tile so symbols are not cut at its edge —
+  except that from z10 to z13 a tile owning more than ``max_points`` incidents (default
+  :data:`MAX_TILE_POINTS`, setting ``ATHAR_TILE_MAX_POINTS``) is drawn as a grid like the
+  low zooms, so no tile ships tens of thousands of points; from
+  :data:`POINTS_ONLY_FROM_ZOOM` every tile has single incidents. Clients tell the two kinds
+  of feature apart by the ``count`` attribute, which only cells have.
 * **Privacy.** Only public columns are selected; incidents flagged sensitive are placed on
-  their sub-district (:func:`db.queries.public_geometry`) at every zoom.
+  their sub-district (:func:`db.queries.public_geometry`) at every zoom. A partner's
+  filter (``precise``) draws single incidents at their true point; grid cells always use
+  the public point, so aggregates are the same for every caller.
 * **Filters.** The incident query parameters (``weapon``, ``date_from``, ...) filter the
   incident layers (``landmines`` keeps only landmine/erw within them); the other layers
   ignore them.
 
 Every value reaches PostgreSQL as a bound parameter. Geometry is stored in SRID 4326
-(lon/lat); tiles are cut in EPSG:3857. The spatial filter compares the stored 4326 column
+(lon/lat); tiles are cut in EPSG:3857. Grid tiles read the trigger-kept EPSG:3857
+coordinates and level-18 quadkey of the public point (migration 0006) through the covering
+index ``ix_incidents_tile_grid``: a tile is one contiguous key range, a cell one key
+prefix. For single incidents the spatial filter compares the stored 4326 column
 with ``ST_Transform(ST_TileEnvelope(...), 4326)`` so its GiST index is used; only the rows
 found are transformed. A Web Mercator tile is a lon/lat rectangle in 4326 (meridians and
 parallels stay straight), so the transformed envelope is exact; its margin covers the
@@ -41,10 +52,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Float,
     Integer,
+    Select,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -69,6 +83,15 @@ TILE_BUFFER = 64
 CLUSTER_BELOW_ZOOM = 10
 #: Grid cells per tile side for aggregated incident tiles (128 extent units, ~32 px at 256 px).
 GRID_CELLS_PER_TILE = 32
+#: log2(GRID_CELLS_PER_TILE): a grid cell of a zoom-z tile is a tile of zoom z + 5.
+GRID_LEVELS = 5
+#: From z10 to z13 a tile owning more incidents than this is drawn as a grid instead.
+MAX_TILE_POINTS = 5000
+#: From this zoom every tile carries single incidents, however many.
+POINTS_ONLY_FROM_ZOOM = 14
+#: Zoom of the stored quadkey (``incidents.public_quadkey``, migration 0006): cells of the
+#: grid of any aggregated zoom (up to 13 + 5) are whole quadkey prefixes.
+QUADKEY_LEVEL = 18
 WEB_MERCATOR = 3857
 LON_LAT = 4326
 # Half the width of the EPSG:3857 world square, in metres.
@@ -142,6 +165,32 @@ def tiles_in_bounds(bounds: tuple[float, float, float, float], z: int) -> Iterat
     for x in range(top_left.x, bottom_right.x + 1):
         for y in range(top_left.y, bottom_right.y + 1):
             yield Tile(z, x, y)
+
+
+def _spread_bits(value: int) -> int:
+    spread = 0
+    for bit in range(QUADKEY_LEVEL):
+        spread |= ((value >> bit) & 1) << (2 * bit)
+    return spread
+
+
+def quadkey(tile: Tile) -> int:
+    """Morton code of a tile (x bits at even positions, y bits at odd), as SQL's
+    ``athar_quadkey`` computes it for points at :data:`QUADKEY_LEVEL`."""
+    return _spread_bits(tile.x) | (_spread_bits(tile.y) << 1)
+
+
+def quadkey_range(tile: Tile) -> tuple[int, int]:
+    """The half-open range of level-18 quadkeys of the points a tile owns (z <= 18).
+
+    Every point has one quadkey, so each point is owned by exactly one tile per zoom and
+    sums over a zoom's tiles equal the totals.
+    """
+    if tile.z > QUADKEY_LEVEL:
+        raise TileRangeError(f"quadkey ranges exist up to z{QUADKEY_LEVEL}, got z{tile.z}")
+    shift = 2 * (QUADKEY_LEVEL - tile.z)
+    low = quadkey(tile) << shift
+    return low, low + (1 << shift)
 
 
 def admin_level_for_zoom(z: int) -> int:
@@ -361,109 +410,104 @@ def _mvt_geom(geom_3857: ColumnElement[Any], tile: Tile) -> ColumnElement[Any]:
     return func.ST_AsMVTGeom(geom_3857, _tile_envelope(tile), TILE_EXTENT, TILE_BUFFER, True)
 
 
-def _incident_candidates(search_box: ColumnElement[Any]) -> ColumnElement[bool]:
-    """Index prefilter on the public point (GiST ``ix_incidents_public_geom``).
-
-    Sensitive incidents are stored with their public point on their sub-district, so a tile
-    finds them where they are shown and never where they are.
-    """
-    return public_geometry().op("&&")(search_box)
+def _shown_at(incident_filter: IncidentFilter) -> ColumnElement[Any]:
+    """Where single incidents are drawn: the true point for partners, else the public one."""
+    return Incident.geom.expression if incident_filter.precise else public_geometry()
 
 
 def _incident_points_statement(
     spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
-) -> Executable:
+) -> Select[Any]:
     search_box = _search_envelope(tile)
-    shown_at = public_geometry()
+    shown_at = _shown_at(incident_filter)
     rows = (
         select(
             Incident.id.label("fid"),
             *public_incident_columns(),
             _mvt_geom(func.ST_Transform(shown_at, WEB_MERCATOR), tile).label("geom"),
         )
-        .where(incident_filter.where(), _incident_candidates(search_box))
+        # && on the same column as the filter: its GiST index (public_geom, or geom for a
+        # partner's precise tiles) finds the candidates.
+        .where(incident_filter.where(), shown_at.op("&&")(search_box))
         .subquery("candidates")
     )
     features = select(rows).where(rows.c.geom.is_not(None)).order_by(rows.c.fid).subquery("t")
     return select(func.ST_AsMVT(features.table_valued(), spec.name, TILE_EXTENT, "geom", "fid"))
 
 
-def _incident_grid_statement(
-    spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
-) -> Executable:
-    xmin, ymin, xmax, ymax = tile.mercator_bounds()
-    cell = (xmax - xmin) / GRID_CELLS_PER_TILE
-    search_box = _search_envelope(tile)
-    shown_at = public_geometry()
-    points = (
-        select(
-            func.ST_X(shown_at).label("lon"),
-            func.ST_Y(shown_at).label("lat"),
-            Incident.killed_total,
-            Incident.killed_children,
-            Incident.killed_women,
-            Incident.injured,
-            Incident.massacre,
-        )
-        .where(incident_filter.where(), _incident_candidates(search_box))
-        .subquery("points")
-    )
-    # Spherical Web Mercator by its formula: the numbers of ST_Transform(..., 3857) to far
-    # below a millimetre, without a PROJ call per incident (tens of thousands at low zoom).
-    projected_rows = select(
-        (points.c.lon * (MERCATOR_HALF_WORLD / 180.0)).label("mx"),
-        (
-            func.ln(func.tan(math.pi / 4 + func.radians(points.c.lat) / 2))
-            * (MERCATOR_HALF_WORLD / math.pi)
-        ).label("my"),
-        points.c.killed_total,
-        points.c.killed_children,
-        points.c.killed_women,
-        points.c.injured,
-        points.c.massacre,
-    )
-    # MATERIALIZED: compute each position once; inlined, PostgreSQL repeats the expression
-    # in every condition and grouping key that uses it.
-    projected = projected_rows.cte("projected").prefix_with("MATERIALIZED")
-    px, py = projected.c.mx, projected.c.my
-    last_cell = GRID_CELLS_PER_TILE - 1
-    # Half-open ownership: each incident lands in exactly one tile, so sums over tiles hold.
-    cell_size = bindparam("cell", cell, type_=Float)
-    column = func.least(
-        cast(func.floor((px - bindparam("xmin", xmin)) / cell_size), Integer), last_cell
-    )
-    row = func.least(
-        cast(func.floor((bindparam("ymax", ymax) - py) / cell_size), Integer), last_cell
-    )
-    owned = (
-        select(projected, (row * GRID_CELLS_PER_TILE + column).label("cell_number"))
-        .where(
-            px >= bindparam("xmin", xmin),
-            px < bindparam("xmax", xmax),
-            py > bindparam("ymin", ymin),
-            py <= bindparam("ymax", ymax),
-        )
-        .subquery("owned")
-    )
-    # The mean position of a cell's incidents lies inside the cell, hence inside the tile.
-    mean_point = func.ST_SetSRID(
-        func.ST_MakePoint(func.avg(owned.c.mx), func.avg(owned.c.my)), WEB_MERCATOR
-    )
+def _owned_by_tile() -> list[ColumnElement[bool]]:
+    """Incidents whose public point lies in the tile: one contiguous quadkey range."""
+    return [
+        Incident.public_quadkey >= bindparam("quadkey_low", 0, type_=BigInteger),
+        Incident.public_quadkey < bindparam("quadkey_high", 0, type_=BigInteger),
+    ]
+
+
+def _incident_grid_statement(spec: LayerSpec, incident_filter: IncidentFilter) -> Select[Any]:
+    """Grid cells of a tile: ``quadkey >> cell_shift`` numbers the cells of its 32 x 32 grid.
+
+    Aggregates always use the public point, for every role: a cell count is the same for
+    everyone and a sensitive incident's true point is never hinted at by which cell it
+    lands in. Everything read is in ``ix_incidents_tile_grid`` for the common filters, so
+    PostgreSQL answers with an index-only scan of the tile's quadkey range.
+    """
+    public = replace(incident_filter, precise=False)
+    cell_key = Incident.public_quadkey.op(">>")(bindparam("cell_shift", 0, type_=Integer))
     cells = (
         select(
+            cell_key.label("cell_key"),
             func.count().label("count"),
-            func.coalesce(func.sum(owned.c.killed_total), 0).label("killed_total"),
-            func.coalesce(func.sum(owned.c.killed_children), 0).label("killed_children"),
-            func.coalesce(func.sum(owned.c.killed_women), 0).label("killed_women"),
-            func.coalesce(func.sum(owned.c.injured), 0).label("injured"),
-            func.count().filter(owned.c.massacre.is_(true())).label("massacres"),
-            _mvt_geom(mean_point, tile).label("geom"),
+            func.coalesce(func.sum(Incident.killed_total), 0).label("killed_total"),
+            func.coalesce(func.sum(Incident.killed_children), 0).label("killed_children"),
+            func.coalesce(func.sum(Incident.killed_women), 0).label("killed_women"),
+            func.coalesce(func.sum(Incident.injured), 0).label("injured"),
+            func.count().filter(Incident.massacre.is_(true())).label("massacres"),
+            # The mean of a cell's points lies in the cell, hence inside the tile.
+            func.avg(Incident.public_mx).label("mx"),
+            func.avg(Incident.public_my).label("my"),
         )
-        .group_by(owned.c.cell_number)
-        .order_by(owned.c.cell_number)
+        .where(public.where(), *_owned_by_tile())
+        .group_by(cell_key)
+        .subquery("cells")
+    )
+    placeholder = Tile(0, 0, 0)
+    mean_point = func.ST_SetSRID(func.ST_MakePoint(cells.c.mx, cells.c.my), WEB_MERCATOR)
+    features = (
+        select(
+            cells.c.count,
+            cells.c.killed_total,
+            cells.c.killed_children,
+            cells.c.killed_women,
+            cells.c.injured,
+            cells.c.massacres,
+            _mvt_geom(mean_point, placeholder).label("geom"),
+        )
+        .order_by(cells.c.cell_key)
         .subquery("t")
     )
-    return select(func.ST_AsMVT(cells.table_valued(), spec.name, TILE_EXTENT, "geom"))
+    return select(func.ST_AsMVT(features.table_valued(), spec.name, TILE_EXTENT, "geom"))
+
+
+def _incident_adaptive_statement(
+    spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
+) -> Select[Any]:
+    """z10–13: single incidents, unless the tile owns more than ``max_points`` of them.
+
+    The count stops at ``max_points + 1`` rows of the quadkey index; PostgreSQL runs only
+    the branch of the CASE it needs (each is an init-plan evaluated on first use).
+    """
+    public = replace(incident_filter, precise=False)
+    capped = (
+        select(literal(1))
+        .where(public.where(), *_owned_by_tile())
+        .limit(bindparam("max_points_probe", MAX_TILE_POINTS + 1, type_=Integer))
+    ).subquery("capped")
+    owned = select(func.count()).select_from(capped).scalar_subquery()
+    grid = _incident_grid_statement(spec, incident_filter).scalar_subquery()
+    points = _incident_points_statement(spec, tile, incident_filter).scalar_subquery()
+    return select(
+        case((owned > bindparam("max_points", MAX_TILE_POINTS, type_=Integer), grid), else_=points)
+    )
 
 
 # The tile plus its margin, clipped to the Web Mercator world and brought to 4326 so that
@@ -580,19 +624,32 @@ def tile_params(tile: Tile) -> dict[str, Any]:
     }
 
 
+def tile_mode(layer: str, z: int) -> str:
+    """How an incident layer draws zoom ``z``: ``grid``, ``adaptive`` or ``points``."""
+    if not LAYERS[layer].incident_layer:
+        return "features"
+    if z < CLUSTER_BELOW_ZOOM:
+        return "grid"
+    if z < POINTS_ONLY_FROM_ZOOM:
+        return "adaptive"
+    return "points"
+
+
 @lru_cache(maxsize=256)
 def _statement_template(
-    layer: str, aggregated: bool, applied: IncidentFilter | None, day: dt.date | None
+    layer: str, mode: str, applied: IncidentFilter | None, day: dt.date | None
 ) -> Executable:
-    """One statement per layer, zoom kind and filter; tiles only change its parameters.
+    """One statement per layer, tile mode and filter; tiles only change its parameters.
 
     Building the Core statement costs several milliseconds of Python per tile otherwise.
     """
     spec = LAYERS[layer]
     placeholder = Tile(0, 0, 0)
     if applied is not None:
-        if aggregated:
-            return _incident_grid_statement(spec, placeholder, applied)
+        if mode == "grid":
+            return _incident_grid_statement(spec, applied)
+        if mode == "adaptive":
+            return _incident_adaptive_statement(spec, placeholder, applied)
         return _incident_points_statement(spec, placeholder, applied)
     if layer == "control_zones":
         return _control_zone_statement(spec, placeholder, day or dt.date.today())
@@ -608,15 +665,26 @@ def tile_statement(
     tile: Tile,
     incident_filter: IncidentFilter | None = None,
     day: dt.date | None = None,
+    max_points: int = MAX_TILE_POINTS,
 ) -> tuple[Executable, dict[str, Any]]:
     """The statement and parameters whose single value is the raw MVT tile."""
     spec = LAYERS[layer]
     applied = layer_filter(spec, incident_filter or IncidentFilter())
-    aggregated = applied is not None and tile.z < CLUSTER_BELOW_ZOOM
+    mode = tile_mode(layer, tile.z)
     statement = _statement_template(
-        layer, aggregated, applied, (day or dt.date.today()) if spec.dated else None
+        layer, mode, applied, (day or dt.date.today()) if spec.dated else None
     )
     params = tile_params(tile)
+    if mode in ("grid", "adaptive"):
+        low, high = quadkey_range(tile)
+        params.update(
+            quadkey_low=low,
+            quadkey_high=high,
+            # Cells of the 32 x 32 grid are the tiles of zoom z + 5.
+            cell_shift=2 * (QUADKEY_LEVEL - tile.z - GRID_LEVELS),
+            max_points=max_points,
+            max_points_probe=max_points + 1,
+        )
     if layer in ("hazard_areas", "admin_units"):
         params.update(_text_params(spec, tile))
         if layer == "admin_units":
@@ -630,9 +698,10 @@ def render_tile(
     tile: Tile,
     incident_filter: IncidentFilter | None = None,
     day: dt.date | None = None,
+    max_points: int = MAX_TILE_POINTS,
 ) -> bytes:
     """The raw (uncompressed) MVT bytes of one tile; ``b""`` when it has no feature."""
-    statement, params = tile_statement(layer, tile, incident_filter, day)
+    statement, params = tile_statement(layer, tile, incident_filter, day, max_points)
     value = connection.execute(statement, params).scalar()
     return bytes(value) if value else b""
 
@@ -652,13 +721,14 @@ def _point_tiles_statement(spec: LayerSpec, z: int, incident_filter: IncidentFil
     last = (1 << z) - 1
     applied = layer_filter(spec, incident_filter)
     assert applied is not None
-    shown_at = public_geometry()
+    # Aggregated tiles and single points are both found by the public point; its stored
+    # EPSG:3857 coordinates spare a projection per incident.
     points = (
-        select(func.ST_Transform(shown_at, WEB_MERCATOR).label("p"))
-        .where(applied.where(), shown_at.is_not(None))
+        select(Incident.public_mx.label("mx"), Incident.public_my.label("my"))
+        .where(applied.where(), Incident.public_mx.is_not(None))
         .subquery("points")
     )
-    px, py = func.ST_X(points.c.p), func.ST_Y(points.c.p)
+    px, py = points.c.mx, points.c.my
 
     def index(offset: ColumnElement[Any]) -> ColumnElement[Any]:
         return cast(func.floor(offset / bindparam("width", width)), Integer)

@@ -130,6 +130,7 @@ def export_pmtiles_command(
             minzoom=minzoom,
             maxzoom=top,
             workers=workers,
+            max_points=settings.tile_max_points,
             progress=progress,
         )
     except EmptyArchiveError as exc:

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
         default=6000, description="Requests per minute per API key (0 = off)."
     )
     rate_limit_burst: int = Field(default=300, description="Requests allowed in a burst.")
+    tile_max_points: int = Field(
+        default=5000,
+        ge=1,
+        description=(
+            "Single incidents a z10-13 tile may carry; a tile owning more is drawn as grid "
+            "cells with counts (also used by PMTiles exports)."
+        ),
+    )
     cors_origins: list[str] = Field(
         default=["*"],
         description="Origins allowed to call the API from a browser (public data: any).",

@@ -78,7 +78,10 @@ def tile_service(request: Request) -> TileService:
             if service is None:
                 max_bytes = getattr(state, "tile_cache_max_bytes", CACHE_MAX_BYTES)
                 service = TileService(
-                    state.engine, state.sessions, cache=TileCache(max_bytes=max_bytes)
+                    state.engine,
+                    state.sessions,
+                    cache=TileCache(max_bytes=max_bytes),
+                    max_points=state.settings.tile_max_points,
                 )
                 state.tile_service = service
     return service

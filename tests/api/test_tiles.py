@@ -21,12 +21,24 @@ import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.tiles import CLUSTER_BELOW_ZOOM, TILE_BUFFER, TILE_EXTENT, Tile, tile_statement
+from api.tiles import (
+    CLUSTER_BELOW_ZOOM,
+    POINTS_ONLY_FROM_ZOOM,
+    QUADKEY_LEVEL,
+    TILE_BUFFER,
+    TILE_EXTENT,
+    Tile,
+    lon_lat_to_tile,
+    quadkey_range,
+    tile_statement,
+)
 from db.engine import make_engine, make_session_factory, transaction
 from db.migrate import upgrade
 from db.models import (
@@ -559,8 +571,16 @@ def test_bad_tile_requests_are_problems(client: TestClient, path: str, status: i
     assert response.json()["status"] == status
 
 
-@pytest.mark.parametrize("z", [5, 12])
-def test_tile_queries_can_use_the_gist_index(fixture_db: Fixture, z: int) -> None:
+@pytest.mark.parametrize(
+    ("z", "indexes"),
+    [
+        (5, {"ix_incidents_tile_grid"}),
+        (12, {"ix_incidents_tile_grid", "ix_incidents_public_geom"}),
+        (14, {"ix_incidents_public_geom"}),
+    ],
+)
+def test_tile_queries_can_use_their_indexes(fixture_db: Fixture, z: int, indexes: set[str]) -> None:
+    """Grids read the quadkey index (the adaptive zooms count with it), points the GiST."""
     statement, params = tile_statement(
         "incidents", Tile(z, *tile_of(36.3, 33.5, z)), IncidentFilter()
     )
@@ -568,14 +588,15 @@ def test_tile_queries_can_use_the_gist_index(fixture_db: Fixture, z: int) -> Non
         compiled = statement.compile(  # type: ignore[attr-defined]
             connection, compile_kwargs={"render_postcompile": True}
         )
-        # Too few rows for the planner to prefer the index on its own: forbid the seq scan.
+        # Too few rows for the planner to prefer an index on its own: forbid the seq scan.
         connection.execute(text("SET LOCAL enable_seqscan = off"))
         plan = (
             connection.exec_driver_sql("EXPLAIN " + str(compiled), {**compiled.params, **params})
             .scalars()
             .all()
         )
-    assert any("ix_incidents_public_geom" in line for line in plan), "\n".join(plan)
+    used = {name for name in indexes if any(name in line for line in plan)}
+    assert used == indexes, "\n".join(plan)
 
 
 def test_gzip_bytes_are_deterministic(client: TestClient) -> None:
@@ -584,3 +605,89 @@ def test_gzip_bytes_are_deterministic(client: TestClient) -> None:
     assert gzip.compress(raw.content, compresslevel=6, mtime=0) == gzip.compress(
         raw.content, compresslevel=6, mtime=0
     )
+
+
+# --- dense tiles and quadkeys -------------------------------------------------------------
+
+
+def owned_by(fixture_db: Fixture, tile: Tile) -> int:
+    """Published incidents whose stored quadkey lies in the tile's range."""
+    low, high = quadkey_range(tile)
+    with fixture_db.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM incidents WHERE status = 'published'"
+                    " AND public_quadkey >= :low AND public_quadkey < :high"
+                ),
+                {"low": low, "high": high},
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize("z", range(CLUSTER_BELOW_ZOOM, POINTS_ONLY_FROM_ZOOM + 1))
+def test_dense_tiles_between_z10_and_z13_become_grids(fixture_db: Fixture, z: int) -> None:
+    """With a limit of 2 points, a tile owning more is drawn as cells that add up to it;
+    a tile owning fewer keeps its single incidents; from z14 every tile has points."""
+    dense = Settings(rate_limit_anonymous_per_minute=0, tile_max_points=2)
+    with TestClient(create_app(dense, engine=fixture_db.engine)) as dense_client:
+        seen = set()
+        for point in published_points(fixture_db.engine):
+            seen.add(tile_of(point["lon"], point["lat"], z))
+        kinds = set()
+        for x, y in sorted(seen):
+            owned = owned_by(fixture_db, Tile(z, x, y))
+            features = get_tile(dense_client, "incidents", z, x, y)
+            cells = [f for f in features if "count" in f["properties"]]
+            if owned > 2 and z < POINTS_ONLY_FROM_ZOOM:
+                kinds.add("grid")
+                assert len(cells) == len(features)
+                assert sum(f["properties"]["count"] for f in cells) == owned
+                assert_in_tile(features)
+            else:
+                kinds.add("points")
+                assert not cells
+                assert all("id" in f["properties"] for f in features)
+    if z < POINTS_ONLY_FROM_ZOOM:
+        assert "grid" in kinds  # the fixture has tiles dense enough at every such zoom
+    else:
+        assert kinds == {"points"}
+
+
+def test_the_point_limit_is_part_of_the_tile_etag(fixture_db: Fixture) -> None:
+    x, y = tile_of(36.3, 33.5, 12)
+    tags = set()
+    for limit in (3, 5000):
+        limited_settings = Settings(rate_limit_anonymous_per_minute=0, tile_max_points=limit)
+        with TestClient(create_app(limited_settings, engine=fixture_db.engine)) as limited:
+            tags.add(limited.get(f"/tiles/incidents/12/{x}/{y}.mvt").headers["etag"])
+    assert len(tags) == 2
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lon=st.floats(min_value=35.0, max_value=43.0),
+    lat=st.floats(min_value=32.0, max_value=38.0),
+    z=st.integers(min_value=0, max_value=QUADKEY_LEVEL),
+)
+def test_sql_quadkey_of_a_point_is_in_its_tiles_range(
+    fixture_db: Fixture, lon: float, lat: float, z: int
+) -> None:
+    """The trigger's quadkey and the Python tile math agree away from tile edges."""
+    tile = lon_lat_to_tile(lon, lat, z)
+    n = 2**z
+    fx = (lon + 180.0) / 360.0 * n
+    fy = (1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n
+    # On an edge the two projections may round to different sides; that case is about
+    # ownership, which the totals tests cover.
+    assume(min(fx % 1, 1 - fx % 1, fy % 1, 1 - fy % 1) > 1e-6)
+    with fixture_db.engine.connect() as connection:
+        key = connection.execute(
+            text(
+                "SELECT athar_quadkey(ST_X(p), ST_Y(p)) FROM (SELECT ST_Transform("
+                "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 3857) AS p) s"
+            ),
+            {"lon": lon, "lat": lat},
+        ).scalar_one()
+    low, high = quadkey_range(tile)
+    assert low <= key < high
