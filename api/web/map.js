@@ -448,7 +448,7 @@
         : config.parties.filter((p) => !p.parent).map((p) => [p.name_en, p.colour]);
       for (const [label, colour] of entries) group.append(legendItem("dot", colour, label));
       group.append(legendItem("dot", cellColour(),
-        `Below zoom ${CLUSTER_BELOW_ZOOM}: incidents per grid cell (size grows with the count, log scale)`));
+        `Below zoom ${CLUSTER_BELOW_ZOOM}, and in dense areas up to zoom 13: incidents per grid cell (size grows with the count, log scale)`));
       legend.append(group);
     }
     if (state.visible.zones) {
@@ -573,7 +573,9 @@
 
   function cellPopup(map, lngLat, props) {
     const zoomIn = el("button", { type: "button", text: "Zoom in to single incidents" });
-    zoomIn.addEventListener("click", () => map.flyTo({ center: lngLat, zoom: CLUSTER_BELOW_ZOOM }));
+    // Dense tiles stay grids up to z13: each click goes at least two levels deeper.
+    const target = Math.max(CLUSTER_BELOW_ZOOM, Math.floor(map.getZoom()) + 2);
+    zoomIn.addEventListener("click", () => map.flyTo({ center: lngLat, zoom: target }));
     const body = el("div", { class: "popup cell" },
       el("h3", { text: `${props.count} incidents in this cell` }),
       definitionList([
