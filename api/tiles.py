@@ -67,8 +67,9 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.types import Text
 
 from db.control import zones_valid_on
@@ -76,6 +77,8 @@ from db.models import Incident
 from db.queries import IncidentFilter, public_geometry, public_incident_columns
 
 MAX_ZOOM = 22
+# Tile SQL is compiled once per template for the driver the engines use (psycopg 3).
+_DIALECT = PGDialect_psycopg()
 TILE_EXTENT = 4096
 # Extent units drawn around the tile for single features, so circles and lines are not cut.
 TILE_BUFFER = 64
@@ -101,7 +104,9 @@ SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)
 SYRIA_CENTER = (38.5, 35.0, 6)
 LANDMINE_WEAPONS = ("landmine", "erw")
 # Same level and mtime, same bytes: the live endpoint and the PMTiles export must agree.
-GZIP_LEVEL = 6
+# Level 1: tiles are compressed on the fly, and on MVT it is three times faster than level
+# 6 for 5-12 % more bytes (100 KB tile: 1.4 ms instead of 4.0).
+GZIP_LEVEL = 1
 ATTRIBUTION = (
     "athar — incidents from published documentation reports; admin boundaries © OCHA "
     "(CC BY 3.0 IGO); control zones from OCHA HNO 2023 and Wikipedia (CC BY-SA)"
@@ -575,7 +580,7 @@ def _text_params(spec: LayerSpec, tile: Tile) -> dict[str, Any]:
     }
 
 
-def _control_zone_statement(spec: LayerSpec, tile: Tile, day: dt.date) -> Executable:
+def _control_zone_statement(spec: LayerSpec, tile: Tile, day: dt.date) -> Select[Any]:
     search_box = _search_envelope(tile)
     zones = zones_valid_on(day, search_box).subquery("zones")
     party = func.json_array_elements(zones.c.parties).table_valued("value").alias("party")
@@ -638,46 +643,61 @@ def tile_mode(layer: str, z: int) -> str:
     return "points"
 
 
-@lru_cache(maxsize=256)
-def _statement_template(
-    layer: str, mode: str, applied: IncidentFilter | None, day: dt.date | None
-) -> Executable:
-    """One statement per layer, tile mode and filter; tiles only change its parameters.
+@dataclass(frozen=True)
+class CompiledTileQuery:
+    """A tile statement compiled once: SQL with named placeholders and its constant values.
 
-    Building the Core statement costs several milliseconds of Python per tile otherwise.
+    Executing the SQL text directly skips SQLAlchemy's per-execution cache-key walk over
+    the statement tree (about a millisecond per tile); every value is still bound.
     """
+
+    sql: str
+    constants: Mapping[str, Any]
+
+
+@lru_cache(maxsize=256)
+def _compiled_template(
+    layer: str, mode: str, applied: IncidentFilter | None, day: dt.date | None
+) -> CompiledTileQuery:
+    """One compiled statement per layer, tile mode and filter; tiles only change parameters."""
     spec = LAYERS[layer]
     placeholder = Tile(0, 0, 0)
+    statement: ClauseElement
     if applied is not None:
         if mode == "grid":
-            return _incident_grid_statement(spec, applied)
-        if mode == "adaptive":
-            return _incident_adaptive_statement(spec, placeholder, applied)
-        return _incident_points_statement(spec, placeholder, applied)
-    if layer == "control_zones":
-        return _control_zone_statement(spec, placeholder, day or dt.date.today())
-    if layer == "hazard_areas":
-        return _HAZARD_SQL
-    if layer == "admin_units":
-        return _ADMIN_SQL
-    raise KeyError(layer)
+            statement = _incident_grid_statement(spec, applied)
+        elif mode == "adaptive":
+            statement = _incident_adaptive_statement(spec, placeholder, applied)
+        else:
+            statement = _incident_points_statement(spec, placeholder, applied)
+    elif layer == "control_zones":
+        statement = _control_zone_statement(spec, placeholder, day or dt.date.today())
+    elif layer == "hazard_areas":
+        statement = _HAZARD_SQL
+    elif layer == "admin_units":
+        statement = _ADMIN_SQL
+    else:
+        raise KeyError(layer)
+    # render_postcompile: an IN list of the filter becomes one placeholder per value.
+    compiled = statement.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    return CompiledTileQuery(str(compiled), dict(compiled.params))
 
 
-def tile_statement(
+def tile_query(
     layer: str,
     tile: Tile,
     incident_filter: IncidentFilter | None = None,
     day: dt.date | None = None,
     max_points: int = MAX_TILE_POINTS,
-) -> tuple[Executable, dict[str, Any]]:
-    """The statement and parameters whose single value is the raw MVT tile."""
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters whose single value is the raw MVT tile."""
     spec = LAYERS[layer]
     applied = layer_filter(spec, incident_filter or IncidentFilter())
     mode = tile_mode(layer, tile.z)
-    statement = _statement_template(
+    template = _compiled_template(
         layer, mode, applied, (day or dt.date.today()) if spec.dated else None
     )
-    params = tile_params(tile)
+    params = {**template.constants, **tile_params(tile)}
     if mode in ("grid", "adaptive"):
         low, high = quadkey_range(tile)
         params.update(
@@ -692,7 +712,7 @@ def tile_statement(
         params.update(_text_params(spec, tile))
         if layer == "admin_units":
             params["level"] = admin_level_for_zoom(tile.z)
-    return statement, params
+    return template.sql, params
 
 
 def render_tile(
@@ -704,8 +724,8 @@ def render_tile(
     max_points: int = MAX_TILE_POINTS,
 ) -> bytes:
     """The raw (uncompressed) MVT bytes of one tile; ``b""`` when it has no feature."""
-    statement, params = tile_statement(layer, tile, incident_filter, day, max_points)
-    value = connection.execute(statement, params).scalar()
+    sql, params = tile_query(layer, tile, incident_filter, day, max_points)
+    value = connection.exec_driver_sql(sql, params).scalar()
     return bytes(value) if value else b""
 
 
