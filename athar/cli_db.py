@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -138,23 +139,44 @@ def migrate(settings: Settings, revision: str) -> None:
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default ATHAR_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default ATHAR_PORT).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; each keeps its own tile cache and rate-limit counters.",
+)
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None) -> None:
+def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTP API."""
     import uvicorn
 
     from api.app import create_app
+    from db.engine import database_url
 
     host = host or settings.host
     port = port or settings.port
-    app = create_app(settings)
     base = f"http://{host}:{port}"
     click.echo(f"athar API:   {base}/")
     click.echo(f"health:      {base}/health")
     click.echo(f"web map:     {base}/map")
     click.echo(f"OpenAPI:     {base}/docs")
     click.echo(f"OGC API:     {base}/ogc")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Worker processes build their own app from the environment: hand them the database
+    # this process resolved (the embedded cluster's URL included) and its home.
+    os.environ["DATABASE_URL"] = database_url(settings)
+    os.environ["ATHAR_HOME"] = str(settings.home)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def register(main: click.Group) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -63,3 +64,40 @@ def test_embedded_cluster_runs_unprivileged(settings) -> None:  # type: ignore[n
     ).stdout.strip()
     assert owner != "root"
     assert (cluster.socket_dir / f".s.PGSQL.{status['port']}").exists()
+
+
+def test_serve_with_two_workers_answers_health(engine: Engine, tmp_path: Path) -> None:
+    """``--workers 2`` hands the resolved database to two worker processes that answer."""
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = engine.url.render_as_string(hide_password=False)
+    env = {**os.environ, "DATABASE_URL": url, "ATHAR_HOME": str(tmp_path)}
+    # The console script installed beside this interpreter, as a user would run it.
+    athar = str(Path(sys.executable).with_name("athar"))
+    command = [athar, "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+                    status = answer.status
+                    body = json.loads(answer.read())
+            except OSError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.3)
+        assert status == 200
+        assert body["database"]["reachable"] is True
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert output.count("Started server process") == 2, output
