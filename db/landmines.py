@@ -7,6 +7,11 @@ Rules (user-facing; the README repeats them):
   default because most IEDs in the reports are deliberate attacks (roadside and car bombs),
   not legacy contamination; ``include_ied=True`` adds them. Incidents located only to the
   country are left out (their point is a centroid, not a place).
+* **Where incidents are:** the public view (``precise=False``) uses the point the public may
+  see (``incidents.public_geom``: sensitive incidents on their sub-district, weighted as
+  ``subdistrict``) for the bbox filter, clustering and binning, so no hotspot outlines or
+  locates a sensitive incident; the partners' view (``precise=True``) uses the true point and
+  precision.
 * **Metric work** happens in EPSG:32637 (UTM zone 37N), which covers Syria with a scale error
   under 0.1 % in its centre and under 1 % at the edges: DBSCAN ``eps``, hexagon size and
   hazard distances are metres there. Stored geometry stays SRID 4326 (lon/lat).
@@ -80,6 +85,7 @@ class HotspotQuery:
     include_ied: bool = False
     hazard_distance_m: float = HAZARD_DISTANCE_M
     limit: int = 500
+    precise: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -139,15 +145,21 @@ class Hotspot:
 
 def _filtered_incidents(query: HotspotQuery, params: dict[str, Any]) -> str:
     """The ``inc`` CTE body: landmine incidents in scope with metric point, weight, score."""
+    # Column names come from here, never from input.
+    if query.precise:
+        point, precision = "i.geom", "i.location_precision"
+    else:
+        point = "i.public_geom"
+        precision = "CASE WHEN i.sensitive THEN 'subdistrict' ELSE i.location_precision END"
     clauses = [
         "i.weapon = ANY(:weapons)",
         "i.status = 'published'",
-        "i.geom IS NOT NULL",
+        f"{point} IS NOT NULL",
         "COALESCE(i.location_precision, '') <> 'country'",
     ]
     params["weapons"] = [*LANDMINE_WEAPONS, *(("ied",) if query.include_ied else ())]
     if query.bbox is not None:
-        clauses.append("i.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
+        clauses.append(f"{point} && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
         params.update(zip(("xmin", "ymin", "xmax", "ymax"), query.bbox, strict=True))
     if query.date_from is not None:
         clauses.append("i.date_start >= :date_from")
@@ -173,12 +185,12 @@ def _filtered_incidents(query: HotspotQuery, params: dict[str, Any]) -> str:
     )
     return f"""
         SELECT i.id, i.date_start, i.admin1_pcode, i.admin2_pcode, i.admin3_pcode,
-               ST_Transform(i.geom, {METRIC_SRID}) AS g,
+               ST_Transform({point}, {METRIC_SRID}) AS g,
                COALESCE(i.killed_total, 0) AS killed,
                COALESCE(i.killed_children, 0) AS killed_children,
                COALESCE(i.killed_women, 0) AS killed_women,
                COALESCE(i.injured, 0) AS injured,
-               COALESCE((CAST(:weights AS jsonb) ->> i.location_precision)::float8,
+               COALESCE((CAST(:weights AS jsonb) ->> ({precision}))::float8,
                         :unknown_weight)
                -- Capped at 1,000 half-lives (a weight of ~1e-301): past ~1,075 the power
                -- underflows a float8 and PostgreSQL raises instead of returning zero.
