@@ -1,9 +1,12 @@
 """``GET /landmines/hotspots`` and ``/landmines/severity``: where landmines kill, and need.
 
 Hotspots are GeoJSON by default; ``?format=csv`` or ``Accept: text/csv`` gives CSV (one row
-per hotspot, its centroid as lon/lat). Answers are cached per app and keyed on the data
-versions of the layers they read. Every rule (which weapons, eps, hexagon size,
-hazard distance, score) is documented in :mod:`db.landmines`.
+per hotspot, its centroid as lon/lat). Anonymous callers get hotspots of the public incident
+points (sensitive incidents on their sub-district); partner, editor and admin keys get them
+from the true points, and those answers vary by key for caches. Answers are cached per app,
+keyed on the whole query (its view included) and the data versions of the layers they read.
+Every rule (which weapons, eps, hexagon size, hazard distance, score) is documented in
+:mod:`db.landmines`.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from collections.abc import Hashable
 from dataclasses import replace
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from shapely.geometry import shape
 
+from api.auth import Caller, current_caller, keyed_headers, sees_precise_locations
 from api.errors import Problem
 from api.routers.control import GEOJSON, parse_bbox
 from db.landmines import (
@@ -97,6 +101,7 @@ def hotspots_csv(found: list[Hotspot]) -> str:
 )
 def landmine_hotspots(
     request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
     method: Literal["dbscan", "hex", "admin"] = "dbscan",
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     admin: Annotated[
@@ -128,6 +133,7 @@ def landmine_hotspots(
         as_of=as_of,
         include_ied=include_ied,
         limit=limit,
+        precise=sees_precise_locations(caller),
     )
     # "Today" is resolved here so that a cached answer is never reused on another day.
     query = replace(query, as_of=query.reference_date)
@@ -152,13 +158,11 @@ def landmine_hotspots(
                     hotspots_geojson(found, query), ensure_ascii=False, separators=(",", ":")
                 ).encode("utf-8")
             cache.put(key, body)
+    headers = keyed_headers(caller)
     if wants_csv:
-        return Response(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="landmine_hotspots.csv"'},
-        )
-    return Response(body, media_type=GEOJSON)
+        headers["Content-Disposition"] = 'attachment; filename="landmine_hotspots.csv"'
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(body, media_type=GEOJSON, headers=headers)
 
 
 class HotspotCache:

@@ -3,8 +3,10 @@
 Every operation of the OpenAPI schema is called, anonymously and with a partner, an editor and
 an admin key. Write operations must refuse a missing key (401) and a too-weak key (403) as
 problem+json. Every read, whoever calls, is searched byte for byte (gzip bodies unpacked) for
-the names and contacts of a victim and a witness and for names in evidence text. An operation
-added later without a call here fails ``test_every_operation_is_exercised``.
+the names and contacts of a victim and a witness and for names in evidence text; anonymous
+answers are also searched for the true point and place P-code of a sensitive incident, which
+partner, editor and admin keys must find at its true point. An operation added later without
+a call here fails ``test_every_operation_is_exercised``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ SECRETS = (
     # The quote of every fixture incident's provenance span (see test_incidents_api.py).
     "Secretname",
 )
+# The sensitive fixture incident (test_incidents_api.py) happened here, in place C9999: what
+# partners may see and the public may not (GeoJSON, and CSV's six fixed decimals).
+SENSITIVE_POINT = (36.95, 36.05)
+NEAR_SENSITIVE_POINT = "36.94,36.04,36.96,36.06"
+PRECISE_ONLY = ("36.95,36.05", "36.950000,36.050000", "C9999")
 # Write operations and the weakest role each admits; a POST that only reads is listed apart.
 WRITES = {("post", "/gazetteer/aliases"): "editor", ("post", "/gazetteer/places"): "editor"}
 READ_POSTS = {("post", "/incidents/search")}
@@ -230,6 +237,7 @@ def test_no_response_carries_personal_data(
     assert len(calls) > 50
     statuses: dict[int, int] = {}
     tiles_with_data = 0
+    precise_seen = 0
     for method, _, url, kwargs in calls:
         response = client.request(method.upper(), url, headers=headers, **kwargs)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -239,12 +247,16 @@ def test_no_response_carries_personal_data(
         if response.status_code >= 400:
             assert response.headers["content-type"].startswith("application/problem+json")
         content = body_bytes(response.content)
-        for secret in SECRETS:
+        withheld = SECRETS + (PRECISE_ONLY if role == "anonymous" else ())
+        for secret in withheld:
             assert secret.encode() not in content, f"{method} {url} leaks {secret!r}"
             assert secret.encode() not in str(response.headers).encode()
+        precise_seen += any(secret.encode() in content for secret in PRECISE_ONLY)
     # Most calls must have found data, or the search above proves little.
     assert statuses.get(200, 0) + statuses.get(204, 0) > len(calls) * 3 // 4, statuses
     assert tiles_with_data >= 10
+    # Keys see the sensitive incident where it happened (pages, exports, OGC, one incident).
+    assert (precise_seen > 0) is (role != "anonymous"), precise_seen
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(WRITES))
@@ -268,3 +280,36 @@ def test_writes_refuse_missing_and_weak_keys(
         else:
             # Admitted: the empty body is then refused for what it is.
             assert response.status_code == 422, (role, response.text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sensitive_incident_is_found_at_its_true_point_only_with_a_key(
+    client: TestClient, world: dict[str, Any], role: str
+) -> None:
+    headers = {} if role == "anonymous" else {"X-API-Key": world["keys"][role]}
+    incident_id = world["ids"]["sensitive"]
+    precise = role != "anonymous"
+    lon, lat = SENSITIVE_POINT
+    searches = [
+        client.get("/incidents", params={"bbox": NEAR_SENSITIVE_POINT}, headers=headers),
+        client.get("/incidents", params={"lat": lat, "lon": lon, "radius_km": 1}, headers=headers),
+        client.get(
+            "/ogc/collections/incidents/items",
+            params={"bbox": NEAR_SENSITIVE_POINT},
+            headers=headers,
+        ),
+        client.get(
+            "/incidents/export.geojson", params={"bbox": NEAR_SENSITIVE_POINT}, headers=headers
+        ),
+    ]
+    for response in searches:
+        assert response.status_code == 200, response.text
+        features = response.json()["features"]
+        assert [f["id"] for f in features] == ([incident_id] if precise else []), response.url
+        for feature in features:
+            assert tuple(feature["geometry"]["coordinates"]) == SENSITIVE_POINT
+            assert feature["properties"]["place_pcode"] == "C9999"
+    shown = client.get(f"/incidents/{incident_id}", headers=headers).json()
+    assert (tuple(shown["geometry"]["coordinates"]) == SENSITIVE_POINT) is precise
+    expected = "community" if precise else "subdistrict"
+    assert shown["properties"]["location_precision"] == expected
