@@ -19,6 +19,7 @@ from fastapi import Request
 from sqlalchemy import update
 
 from api.errors import Problem
+from db.audit import record
 from db.keys import role_at_least, verify_key
 from db.models import ApiKey
 
@@ -101,6 +102,39 @@ def require_role(needed: str) -> Callable[[Request], Caller]:
     def dependency(request: Request) -> Caller:
         caller = current_caller(request)
         check_role(caller, needed)
+        return caller
+
+    return dependency
+
+
+def require_role_audited(
+    needed: str, entity: str, id_param: str | None = None
+) -> Callable[[Request], Caller]:
+    """:func:`require_role` for reads of personal data: a known key refused is audited.
+
+    A valid key asking for more than its role holds is recorded as ``denied`` (who, what,
+    which id). Requests without a key are refused but not recorded: anyone can send them,
+    and an entry per attempt would let anyone fill the log; the rate limits bound them.
+    """
+
+    def dependency(request: Request) -> Caller:
+        caller = current_caller(request)
+        try:
+            check_role(caller, needed)
+        except Problem:
+            if caller.key_prefix is not None:
+                raw_id = request.path_params.get(id_param) if id_param else None
+                with request.app.state.sessions() as session, session.begin():
+                    record(
+                        session,
+                        actor=caller.actor,
+                        action="denied",
+                        entity=entity,
+                        # The id as sent: it is not validated yet, so keep it short.
+                        entity_id=None if raw_id is None else str(raw_id)[:40],
+                        details={"role": caller.role, "needed": needed},
+                    )
+            raise
         return caller
 
     return dependency
