@@ -32,12 +32,20 @@ Rules (user-facing; the README repeats them):
   where ``age_days`` counts from ``as_of`` (default: ``date_to`` or today) back to the
   incident date (never negative) and the precision weights are :data:`PRECISION_WEIGHTS`
   (unknown precision 0.5). Hotspots are ranked by score, then incident count.
+* **Cost bound:** a ``dbscan`` or ``hex`` request spans ``area / cell area`` cells, where the
+  area is the searched region (the bbox, clipped to :data:`SEARCH_EXTENT` and to the
+  envelope of the ``admin`` unit when one is given; the whole extent without either) on the
+  sphere, and a cell is a hexagon of the requested edge or an eps-disc (pi x eps^2). Finer
+  cells over a larger region mean more groups to form, hull and rank; the API refuses
+  requests beyond its limit (:func:`hotspot_cells`). ``admin`` is bounded by the number of
+  admin units and has no such limit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +76,10 @@ SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
 # Admin level -> incident column; identifiers come from this table only, never from input.
 _ADMIN_COLUMNS = {1: "admin1_pcode", 2: "admin2_pcode", 3: "admin3_pcode"}
 _PCODE = re.compile(r"SY(?:[0-9]{2}){0,3}")
+#: Syria with a margin (min lon, min lat, max lon, max lat): where landmine incidents can
+#: be, so a view of the whole world costs no more than one of the whole country.
+SEARCH_EXTENT = (35.5, 32.2, 42.5, 37.5)
+EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -325,6 +337,61 @@ def hotspots(session: Session, query: HotspotQuery) -> list[Hotspot]:
             )
         )
     return found
+
+
+def box_area_km2(bbox: tuple[float, float, float, float]) -> float:
+    """Area of a lon/lat box on the sphere (exact for a sphere; Syria is small enough)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    width = math.radians(max(0.0, max_lon - min_lon))
+    height = math.sin(math.radians(max_lat)) - math.sin(math.radians(min_lat))
+    return EARTH_RADIUS_KM**2 * width * max(0.0, height)
+
+
+def _clip(
+    box: tuple[float, float, float, float], other: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    return (
+        max(box[0], other[0]),
+        max(box[1], other[1]),
+        min(box[2], other[2]),
+        min(box[3], other[3]),
+    )
+
+
+def cell_area_km2(query: HotspotQuery) -> float | None:
+    """Area of one cell of the request's resolution: a hexagon or an eps-disc (None: admin)."""
+    if query.method == "hex":
+        edge_km = query.hex_size_m / 1000
+        return 3 * math.sqrt(3) / 2 * edge_km**2
+    if query.method == "dbscan":
+        return math.pi * (query.eps_m / 1000) ** 2
+    return None
+
+
+def search_area_km2(session: Session, query: HotspotQuery) -> float:
+    """The region a request searches: bbox, admin unit envelope and the extent, intersected."""
+    region = SEARCH_EXTENT if query.bbox is None else _clip(query.bbox, SEARCH_EXTENT)
+    if query.admin_pcode is not None:
+        envelope = session.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                " FROM (SELECT ST_Envelope(geom) AS e FROM admin_units WHERE pcode = :pcode) u"
+            ),
+            {"pcode": query.admin_pcode},
+        ).first()
+        if envelope is not None:
+            min_lon, min_lat, max_lon, max_lat = envelope
+            region = _clip(region, (min_lon, min_lat, max_lon, max_lat))
+    return box_area_km2(region)
+
+
+def hotspot_cells(session: Session, query: HotspotQuery) -> tuple[float, float] | None:
+    """(cells spanned, searched area in km2) of a dbscan or hex request; None for admin."""
+    cell = cell_area_km2(query)
+    if cell is None:
+        return None
+    area = search_area_km2(session, query)
+    return area / cell, area
 
 
 def hotspots_geojson(hotspots_found: list[Hotspot], query: HotspotQuery) -> dict[str, Any]:
