@@ -31,7 +31,7 @@ from starlette.background import BackgroundTask
 from api.auth import Caller, current_caller, keyed_headers, sees_precise_locations
 from api.errors import Problem
 from api.exports import EXPORT_FORMATS, incident_select, temporary_export, text_chunks
-from api.filters import incident_filter
+from api.filters import caller_incident_filter
 from api.geojson import (
     GEOJSON_MEDIA_TYPE,
     GeoJSONResponse,
@@ -52,14 +52,7 @@ MAX_LIMIT = 1000
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def caller_filter(
-    query: Annotated[IncidentFilter, Depends(incident_filter)], caller: CallerDep
-) -> IncidentFilter:
-    """The query's filter in the caller's view: partners and up search the true points."""
-    return replace(query, precise=sees_precise_locations(caller))
-
-
-FilterDep = Annotated[IncidentFilter, Depends(caller_filter)]
+FilterDep = Annotated[IncidentFilter, Depends(caller_incident_filter)]
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1–{MAX_LIMIT}).")
 ]

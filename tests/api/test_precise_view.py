@@ -4,8 +4,9 @@ A sensitive incident of the fixture dataset happened at (36.95, 36.05); the publ
 on a point of its sub-district, without its place name or P-code. Partner, editor and admin
 keys get the true point, place, P-code and precision in every incident route (pages, polygon
 search, one incident, exports, OGC API items, landmine hotspots, control disagreements), and
-their spatial filters search the true points. Answers that depend on the key are marked for
-caches, and in-process caches keep the two views apart. No view carries personal data.
+their spatial filters search the true points (statistics too). Answers that depend on the
+key are marked for caches, and in-process caches keep the two views apart. No view carries
+personal data.
 """
 
 from __future__ import annotations
@@ -190,6 +191,17 @@ def test_file_exports_in_the_callers_view(
     assert b"Secretname" not in response.content
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_stats_count_in_the_callers_view(
+    client: TestClient, dataset: dict[str, Any], keys: dict[str, dict[str, str]], role: str
+) -> None:
+    headers = keys[role]
+    near = client.get("/stats", params={"bbox": NEAR_TRUE_POINT}, headers=headers).json()
+    assert near["totals"]["incidents"] == (0 if role == "anonymous" else 1)
+    # The view moves incidents, not months: report totals stay comparable for every caller.
+    assert client.get("/stats", headers=headers).json()["reported_compared"] is True
+
+
 def test_keyed_answers_are_private_and_vary_by_key(
     client: TestClient, dataset: dict[str, Any], keys: dict[str, dict[str, str]]
 ) -> None:
@@ -206,6 +218,8 @@ def test_keyed_answers_are_private_and_vary_by_key(
         "/landmines/hotspots",
         "/landmines/hotspots?format=csv",
         "/control/disagreements",
+        "/stats",
+        "/stats?format=csv",
     ]
     for url in urls:
         public = client.get(url)
