@@ -391,7 +391,10 @@ def hotspot_cells(session: Session, query: HotspotQuery) -> tuple[float, float] 
     if cell is None:
         return None
     area = search_area_km2(session, query)
-    return area / cell, area
+    if area == 0:
+        return 0.0, area
+    # A tiny eps squares to zero in floating point: infinitely many cells, not a crash.
+    return (area / cell if cell > 0 else math.inf), area
 
 
 def hotspots_geojson(hotspots_found: list[Hotspot], query: HotspotQuery) -> dict[str, Any]:

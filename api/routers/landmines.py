@@ -201,14 +201,15 @@ def _check_cost(session: Session, query: HotspotQuery, limit: int) -> None:
     finest_m = math.ceil(1000 * math.sqrt(area / (limit * unit)))
     largest_km2 = math.floor(limit * cell)
     finest: dict[str, Any] = {f"min_{name}_m": finest_m}
+    count = f"about {cells:,.0f}" if math.isfinite(cells) else "countless"
     raise Problem(
         413,
-        f"this request spans about {cells:,.0f} {what} over {area:,.0f} km², more than the "
+        f"this request spans {count} {what} over {area:,.0f} km², more than the "
         f"limit of {limit:,} cells: use a bbox of at most {largest_km2:,} km² at this "
         f"resolution, or {name} of at least {finest_m:,} m for this area",
         title="Request too large",
         max_cells=limit,
-        cells=math.ceil(cells),
+        cells=math.ceil(cells) if math.isfinite(cells) else None,
         area_km2=round(area, 1),
         max_area_km2=largest_km2,
         **finest,

@@ -309,3 +309,15 @@ def test_openapi_documents_the_cost_limit(client: TestClient) -> None:
     assert "413" in operation["responses"]
     assert "ATHAR_HOTSPOT_MAX_CELLS" in operation["description"]
     assert "250,000 cells" in operation["description"]
+
+
+def test_a_vanishing_eps_is_refused_not_a_crash(client: TestClient, incidents: list[int]) -> None:
+    """Fuzzing found eps=5e-324: its disc area is 0.0 in floating point (a division by zero)."""
+    response = client.get(
+        "/landmines/hotspots", params={"method": "dbscan", "eps": 5e-324, "bbox": ONE_DEGREE}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["cells"] is None and "countless" in response.json()["detail"]
+    outside = {"method": "dbscan", "eps": 5e-324, "bbox": "0,0,1,1"}
+    assert client.get("/landmines/hotspots", params=outside).status_code == 200
