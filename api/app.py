@@ -17,12 +17,14 @@ from sqlalchemy import Engine
 from api.errors import install_problem_handlers
 from api.ratelimit import RateLimitMiddleware
 from api.routers import (
+    audit,
     control,
     gazetteer,
     health,
     incidents,
     landmines,
     ogc,
+    personal,
     stats,
     tiles,
     webmap,
@@ -81,10 +83,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(control.router)
     app.include_router(landmines.router)
     app.include_router(incidents.router)
+    app.include_router(personal.router)
     app.include_router(stats.router)
     app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(gazetteer.router)
+    app.include_router(audit.router)
     app.include_router(webmap.router)
 
     @app.get("/", include_in_schema=False)

@@ -1,7 +1,12 @@
 """Who is calling: an API key in ``X-API-Key`` (or ``Authorization: Bearer``) gives a role.
 
-Anonymous callers read public data. A write needs an editor key: no key gets 401, an unknown
-or revoked key 401, a key with too few rights 403, all as problem+json.
+Anonymous callers read public data. Partners and stronger roles also see sensitive incidents
+where they happened. A write needs an editor key: no key gets 401, an unknown or revoked key
+401, a key with too few rights 403, all as problem+json.
+
+A response whose body depends on the key carries ``Vary: X-API-Key, Authorization``, and
+when a key was used ``Cache-Control: private``, so no shared cache hands a partner's answer
+to anyone else, nor the public answer to a partner.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from fastapi import Request
 from sqlalchemy import update
 
 from api.errors import Problem
+from db.audit import record
 from db.keys import role_at_least, verify_key
 from db.models import ApiKey
 
@@ -30,6 +36,22 @@ class Caller:
 
 
 ANONYMOUS = Caller(role="anonymous")
+
+#: The weakest role that sees sensitive incidents at their true point (mine-action partners).
+PRECISE_ROLE = "partner"
+KEY_VARY = "X-API-Key, Authorization"
+
+
+def sees_precise_locations(caller: Caller) -> bool:
+    return role_at_least(caller.role, PRECISE_ROLE)
+
+
+def keyed_headers(caller: Caller) -> dict[str, str]:
+    """Cache headers of a response whose body depends on the caller's key."""
+    headers = {"Vary": KEY_VARY}
+    if caller.key_prefix is not None:
+        headers["Cache-Control"] = "private"
+    return headers
 
 
 def _presented_key(request: Request) -> str | None:
@@ -62,19 +84,57 @@ def current_caller(request: Request) -> Caller:
         return Caller(role=key.role, key_prefix=key.key_prefix, name=key.name)
 
 
+def check_role(caller: Caller, needed: str) -> None:
+    """Refuse (401 without a key, 403 with too weak a key) unless ``caller`` holds ``needed``."""
+    if caller.role == "anonymous":
+        raise Problem(
+            401,
+            f"this operation needs an API key with the {needed} role",
+            headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+        )
+    if not role_at_least(caller.role, needed):
+        raise Problem(403, f"this operation needs the {needed} role; the key is {caller.role}")
+
+
 def require_role(needed: str) -> Callable[[Request], Caller]:
     """A dependency that admits callers holding ``needed`` or a stronger role."""
 
     def dependency(request: Request) -> Caller:
         caller = current_caller(request)
-        if caller.role == "anonymous":
-            raise Problem(
-                401,
-                f"this operation needs an API key with the {needed} role",
-                headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
-            )
-        if not role_at_least(caller.role, needed):
-            raise Problem(403, f"this operation needs the {needed} role; the key is {caller.role}")
+        check_role(caller, needed)
+        return caller
+
+    return dependency
+
+
+def require_role_audited(
+    needed: str, entity: str, id_param: str | None = None
+) -> Callable[[Request], Caller]:
+    """:func:`require_role` for reads of personal data: a known key refused is audited.
+
+    A valid key asking for more than its role holds is recorded as ``denied`` (who, what,
+    which id). Requests without a key are refused but not recorded: anyone can send them,
+    and an entry per attempt would let anyone fill the log; the rate limits bound them.
+    """
+
+    def dependency(request: Request) -> Caller:
+        caller = current_caller(request)
+        try:
+            check_role(caller, needed)
+        except Problem:
+            if caller.key_prefix is not None:
+                raw_id = request.path_params.get(id_param) if id_param else None
+                with request.app.state.sessions() as session, session.begin():
+                    record(
+                        session,
+                        actor=caller.actor,
+                        action="denied",
+                        entity=entity,
+                        # The id as sent: it is not validated yet, so keep it short.
+                        entity_id=None if raw_id is None else str(raw_id)[:40],
+                        details={"role": caller.role, "needed": needed},
+                    )
+            raise
         return caller
 
     return dependency

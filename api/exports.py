@@ -6,8 +6,9 @@ batch as bytes for a streaming response or a file; GeoPackage and FlatGeobuf nee
 file, so batches are appended to a temporary file with pyogrio and the file is sent after.
 
 Every output is built from :func:`db.queries.public_incident_columns` and
-:func:`db.queries.public_geometry` only: no personal field can reach an export, and
-sensitive incidents are placed on their sub-district like everywhere else.
+:func:`db.queries.incident_geometry` only, so no personal field can reach an export. The
+filter's ``precise`` flag picks the view: the public one places sensitive incidents on their
+sub-district like everywhere else; the partners' one gives their true point and place.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from api.geojson import COORDINATE_DECIMALS, feature_text
 from db.models import Incident
-from db.queries import IncidentFilter, public_geometry, public_incident_columns
+from db.queries import IncidentFilter, incident_geometry, public_incident_columns
 
 #: Rows fetched per round trip of the server-side cursor: large enough to amortise the
 #: round trip, small enough that a batch of features stays a few megabytes.
@@ -52,7 +53,7 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
     "fgb": ExportFormat("fgb", "fgb", "application/vnd.flatgeobuf", "FlatGeobuf"),
 }
 
-#: CSV columns: the public properties plus the (public) point as lon/lat.
+#: CSV columns: the properties plus the point as lon/lat (the same for both views).
 CSV_FIELDS: tuple[str, ...] = (
     *(column.key for column in public_incident_columns() if column.key is not None),
     "lon",
@@ -60,8 +61,8 @@ CSV_FIELDS: tuple[str, ...] = (
 )
 
 
-def _geometry_columns(form: GeometryForm) -> list[ColumnElement[Any]]:
-    geometry = public_geometry()
+def _geometry_columns(form: GeometryForm, precise: bool) -> list[ColumnElement[Any]]:
+    geometry = incident_geometry(precise)
     if form == "geojson":
         return [func.ST_AsGeoJSON(geometry, COORDINATE_DECIMALS).label("geometry_json")]
     if form == "wkb":
@@ -78,13 +79,16 @@ def _geometry_columns(form: GeometryForm) -> list[ColumnElement[Any]]:
 def incident_select(
     incident_filter: IncidentFilter, geometry: GeometryForm = "geojson"
 ) -> Select[Any]:
-    """Public columns (and the public geometry) of the incidents matching the filter.
+    """Columns and geometry of the incidents matching the filter, in the filter's view.
 
+    ``incident_filter.precise`` decides both where incidents are searched and where they are
+    shown, so a partner's query and its answer use the true points and a public one neither.
     Ordered by (date_start, id): the keyset order of ``/incidents``, and a stable order for
     exports so two downloads of the same query are identical files.
     """
+    precise = incident_filter.precise
     return (
-        select(*public_incident_columns(), *_geometry_columns(geometry))
+        select(*public_incident_columns(precise), *_geometry_columns(geometry, precise))
         .where(incident_filter.where())
         .order_by(Incident.date_start, Incident.id)
     )

@@ -3,16 +3,20 @@
 One FastAPI dependency turns the query string into a :class:`db.queries.IncidentFilter`, so
 ``/incidents``, ``/tiles/incidents/...``, exports and ``/stats`` accept the same filters with
 the same validation. Lists are comma-separated (``weapon=landmine,erw``) or repeated.
+:func:`caller_incident_filter` adds the caller's view: partner, editor and admin keys filter
+on the true points of sensitive incidents, everyone else on their public points.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 
+from api.auth import Caller, current_caller, sees_precise_locations
 from api.errors import Problem
 from db.parties import load_party_taxonomy
 from db.queries import BBox, IncidentFilter
@@ -127,3 +131,11 @@ def incident_filter(
         near=near,
         controlling_parties=controlling,
     )
+
+
+def caller_incident_filter(
+    query: Annotated[IncidentFilter, Depends(incident_filter)],
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> IncidentFilter:
+    """The query's filter in the caller's view: partners and up search the true points."""
+    return replace(query, precise=sees_precise_locations(caller))

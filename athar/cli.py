@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from athar import __version__
+from athar.cli_audit import register as register_audit
 from athar.cli_backup import register as register_backup
 from athar.cli_db import register as register_db
 from athar.cli_etl import etl_group
@@ -38,6 +39,7 @@ register_etl(main)
 register_ingest(etl_group)
 register_load(main)
 register_keys(main)
+register_audit(main)
 register_backup(main)
 register_zones(main)
 register_export(main)

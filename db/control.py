@@ -495,13 +495,16 @@ def control_disagreements(
     admin_pcode: str | None = None,
     limit: int = 1000,
     offset: int = 0,
+    precise: bool = False,
 ) -> list[Disagreement]:
     """Incidents whose report names a controlling force the map does not (control_disagrees).
 
-    Run :func:`refresh_incident_control` first; this reads the stored verdicts.
+    Run :func:`refresh_incident_control` first; this reads the stored verdicts. Without
+    ``precise`` (the public view) a sensitive incident's place name is withheld, as in every
+    other public output.
     """
     clauses = ["i.control_disagrees"]
-    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    params: dict[str, Any] = {"limit": limit, "offset": offset, "precise": precise}
     if date_from is not None:
         clauses.append("i.date_start >= :date_from")
         params["date_from"] = date_from
@@ -515,7 +518,10 @@ def control_disagreements(
         params["pcode"] = admin_pcode
     sql = text(
         """
-        SELECT i.id, i.date_start, i.place_text, i.admin3_pcode, i.control_method,
+        SELECT i.id, i.date_start,
+               CASE WHEN i.sensitive AND NOT CAST(:precise AS boolean) THEN NULL
+                    ELSE i.place_text END AS place_text,
+               i.admin3_pcode, i.control_method,
                i.control_zone_id, i.control_observation_id, i.control_evidence_age_days,
                ARRAY(SELECT r.party_code FROM incident_reported_control r
                       WHERE r.incident_id = i.id ORDER BY 1) AS reported,

@@ -7,6 +7,11 @@ Rules (user-facing; the README repeats them):
   default because most IEDs in the reports are deliberate attacks (roadside and car bombs),
   not legacy contamination; ``include_ied=True`` adds them. Incidents located only to the
   country are left out (their point is a centroid, not a place).
+* **Where incidents are:** the public view (``precise=False``) uses the point the public may
+  see (``incidents.public_geom``: sensitive incidents on their sub-district, weighted as
+  ``subdistrict``) for the bbox filter, clustering and binning, so no hotspot outlines or
+  locates a sensitive incident; the partners' view (``precise=True``) uses the true point and
+  precision.
 * **Metric work** happens in EPSG:32637 (UTM zone 37N), which covers Syria with a scale error
   under 0.1 % in its centre and under 1 % at the edges: DBSCAN ``eps``, hexagon size and
   hazard distances are metres there. Stored geometry stays SRID 4326 (lon/lat).
@@ -27,12 +32,20 @@ Rules (user-facing; the README repeats them):
   where ``age_days`` counts from ``as_of`` (default: ``date_to`` or today) back to the
   incident date (never negative) and the precision weights are :data:`PRECISION_WEIGHTS`
   (unknown precision 0.5). Hotspots are ranked by score, then incident count.
+* **Cost bound:** a ``dbscan`` or ``hex`` request spans ``area / cell area`` cells, where the
+  area is the searched region (the bbox, clipped to :data:`SEARCH_EXTENT` and to the
+  envelope of the ``admin`` unit when one is given; the whole extent without either) on the
+  sphere, and a cell is a hexagon of the requested edge or an eps-disc (pi x eps^2). Finer
+  cells over a larger region mean more groups to form, hull and rank; the API refuses
+  requests beyond its limit (:func:`hotspot_cells`). ``admin`` is bounded by the number of
+  admin units and has no such limit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +76,10 @@ SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
 # Admin level -> incident column; identifiers come from this table only, never from input.
 _ADMIN_COLUMNS = {1: "admin1_pcode", 2: "admin2_pcode", 3: "admin3_pcode"}
 _PCODE = re.compile(r"SY(?:[0-9]{2}){0,3}")
+#: Syria with a margin (min lon, min lat, max lon, max lat): where landmine incidents can
+#: be, so a view of the whole world costs no more than one of the whole country.
+SEARCH_EXTENT = (35.5, 32.2, 42.5, 37.5)
+EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -80,6 +97,7 @@ class HotspotQuery:
     include_ied: bool = False
     hazard_distance_m: float = HAZARD_DISTANCE_M
     limit: int = 500
+    precise: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -139,15 +157,21 @@ class Hotspot:
 
 def _filtered_incidents(query: HotspotQuery, params: dict[str, Any]) -> str:
     """The ``inc`` CTE body: landmine incidents in scope with metric point, weight, score."""
+    # Column names come from here, never from input.
+    if query.precise:
+        point, precision = "i.geom", "i.location_precision"
+    else:
+        point = "i.public_geom"
+        precision = "CASE WHEN i.sensitive THEN 'subdistrict' ELSE i.location_precision END"
     clauses = [
         "i.weapon = ANY(:weapons)",
         "i.status = 'published'",
-        "i.geom IS NOT NULL",
+        f"{point} IS NOT NULL",
         "COALESCE(i.location_precision, '') <> 'country'",
     ]
     params["weapons"] = [*LANDMINE_WEAPONS, *(("ied",) if query.include_ied else ())]
     if query.bbox is not None:
-        clauses.append("i.geom && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
+        clauses.append(f"{point} && ST_MakeEnvelope(:xmin, :ymin, :xmax, :ymax, 4326)")
         params.update(zip(("xmin", "ymin", "xmax", "ymax"), query.bbox, strict=True))
     if query.date_from is not None:
         clauses.append("i.date_start >= :date_from")
@@ -173,12 +197,12 @@ def _filtered_incidents(query: HotspotQuery, params: dict[str, Any]) -> str:
     )
     return f"""
         SELECT i.id, i.date_start, i.admin1_pcode, i.admin2_pcode, i.admin3_pcode,
-               ST_Transform(i.geom, {METRIC_SRID}) AS g,
+               ST_Transform({point}, {METRIC_SRID}) AS g,
                COALESCE(i.killed_total, 0) AS killed,
                COALESCE(i.killed_children, 0) AS killed_children,
                COALESCE(i.killed_women, 0) AS killed_women,
                COALESCE(i.injured, 0) AS injured,
-               COALESCE((CAST(:weights AS jsonb) ->> i.location_precision)::float8,
+               COALESCE((CAST(:weights AS jsonb) ->> ({precision}))::float8,
                         :unknown_weight)
                -- Capped at 1,000 half-lives (a weight of ~1e-301): past ~1,075 the power
                -- underflows a float8 and PostgreSQL raises instead of returning zero.
@@ -313,6 +337,64 @@ def hotspots(session: Session, query: HotspotQuery) -> list[Hotspot]:
             )
         )
     return found
+
+
+def box_area_km2(bbox: tuple[float, float, float, float]) -> float:
+    """Area of a lon/lat box on the sphere (exact for a sphere; Syria is small enough)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    width = math.radians(max(0.0, max_lon - min_lon))
+    height = math.sin(math.radians(max_lat)) - math.sin(math.radians(min_lat))
+    return EARTH_RADIUS_KM**2 * width * max(0.0, height)
+
+
+def _clip(
+    box: tuple[float, float, float, float], other: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    return (
+        max(box[0], other[0]),
+        max(box[1], other[1]),
+        min(box[2], other[2]),
+        min(box[3], other[3]),
+    )
+
+
+def cell_area_km2(query: HotspotQuery) -> float | None:
+    """Area of one cell of the request's resolution: a hexagon or an eps-disc (None: admin)."""
+    if query.method == "hex":
+        edge_km = query.hex_size_m / 1000
+        return 3 * math.sqrt(3) / 2 * edge_km**2
+    if query.method == "dbscan":
+        return math.pi * (query.eps_m / 1000) ** 2
+    return None
+
+
+def search_area_km2(session: Session, query: HotspotQuery) -> float:
+    """The region a request searches: bbox, admin unit envelope and the extent, intersected."""
+    region = SEARCH_EXTENT if query.bbox is None else _clip(query.bbox, SEARCH_EXTENT)
+    if query.admin_pcode is not None:
+        envelope = session.execute(
+            text(
+                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                " FROM (SELECT ST_Envelope(geom) AS e FROM admin_units WHERE pcode = :pcode) u"
+            ),
+            {"pcode": query.admin_pcode},
+        ).first()
+        if envelope is not None:
+            min_lon, min_lat, max_lon, max_lat = envelope
+            region = _clip(region, (min_lon, min_lat, max_lon, max_lat))
+    return box_area_km2(region)
+
+
+def hotspot_cells(session: Session, query: HotspotQuery) -> tuple[float, float] | None:
+    """(cells spanned, searched area in km2) of a dbscan or hex request; None for admin."""
+    cell = cell_area_km2(query)
+    if cell is None:
+        return None
+    area = search_area_km2(session, query)
+    if area == 0:
+        return 0.0, area
+    # A tiny eps squares to zero in floating point: infinitely many cells, not a crash.
+    return (area / cell if cell > 0 else math.inf), area
 
 
 def hotspots_geojson(hotspots_found: list[Hotspot], query: HotspotQuery) -> dict[str, Any]:

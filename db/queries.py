@@ -4,9 +4,11 @@ Every consumer (``/incidents``, vector tiles, PMTiles, exports, statistics, OGC 
 builds its WHERE clause from one :class:`IncidentFilter`, so a filter means the same thing
 everywhere and values are always bound parameters, never formatted into SQL.
 
-The public view never carries personal data: no names, no evidence sentences (they quote
-victims' names), and incidents flagged ``sensitive`` are moved to a point on their
-sub-district so a precise location is not disclosed.
+No view of an incident ever carries personal data: no names, no evidence sentences (they
+quote victims' names). The public view moves incidents flagged ``sensitive`` to a point on
+their sub-district and withholds their place name and P-code, so a precise location is not
+disclosed; the precise view (partners, editors, admins) shows the true point, place and
+location precision. Both views have the same columns, so every output has one schema.
 """
 
 from __future__ import annotations
@@ -165,6 +167,11 @@ def public_geometry() -> ColumnElement[Any]:
     return Incident.public_geom.expression
 
 
+def incident_geometry(precise: bool = False) -> ColumnElement[Any]:
+    """The true point for the precise view, else :func:`public_geometry`."""
+    return Incident.geom.expression if precise else public_geometry()
+
+
 def public_location_precision() -> ColumnElement[Any]:
     return case(
         (Incident.sensitive.is_(true()), literal("subdistrict")),
@@ -172,23 +179,34 @@ def public_location_precision() -> ColumnElement[Any]:
     )
 
 
-def public_incident_columns() -> list[ColumnElement[Any]]:
-    """The attributes of an incident that anyone may see (popups, GeoJSON, CSV, tiles)."""
+def public_incident_columns(precise: bool = False) -> list[ColumnElement[Any]]:
+    """The attributes of an incident a client may see (popups, GeoJSON, CSV, tiles).
+
+    ``precise`` gives the partners' view: a sensitive incident's place, place P-code and
+    true location precision. Without it those are withheld or coarsened. The columns are the
+    same either way, and neither view has a personal field.
+    """
+    if precise:
+        place: ColumnElement[Any] = Incident.place_text.expression
+        place_pcode: ColumnElement[Any] = Incident.place_pcode.expression
+        precision: ColumnElement[Any] = Incident.location_precision.expression
+    else:
+        # A sensitive incident's place name would give away what its moved point hides.
+        place = case((Incident.sensitive.is_(true()), None), else_=Incident.place_text)
+        place_pcode = case((Incident.sensitive.is_(true()), None), else_=Incident.place_pcode)
+        precision = public_location_precision()
     return [
         Incident.id.label("id"),
         func.to_char(Incident.date_start, "YYYY-MM-DD").label("date"),
         Incident.date_precision.label("date_precision"),
         func.to_char(Incident.event_time, "HH24:MI").label("time"),
-        # A sensitive incident's place name would give away what its moved point hides.
-        case((Incident.sensitive.is_(true()), None), else_=Incident.place_text).label("place"),
+        place.label("place"),
         Incident.governorate.label("governorate"),
         Incident.admin1_pcode.label("admin1_pcode"),
         Incident.admin2_pcode.label("admin2_pcode"),
         Incident.admin3_pcode.label("admin3_pcode"),
-        case((Incident.sensitive.is_(true()), None), else_=Incident.place_pcode).label(
-            "place_pcode"
-        ),
-        public_location_precision().label("location_precision"),
+        place_pcode.label("place_pcode"),
+        precision.label("location_precision"),
         Incident.perpetrator_category.label("perpetrator_category"),
         Incident.perpetrator_subcategory.label("perpetrator_subcategory"),
         Incident.weapon.label("weapon"),

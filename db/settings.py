@@ -51,6 +51,13 @@ class Settings(BaseSettings):
             "cells with counts (also used by PMTiles exports)."
         ),
     )
+    hotspot_max_cells: int = Field(
+        default=250_000,
+        description=(
+            "Most cells a dbscan or hex hotspot request may span: searched area / cell area "
+            "(hexagon, or eps-disc). Beyond it the API answers 413 (0 = no limit)."
+        ),
+    )
     cors_origins: list[str] = Field(
         default=["*"],
         description="Origins allowed to call the API from a browser (public data: any).",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import Caller, current_caller, keyed_headers, sees_precise_locations
 from api.errors import Problem
 from db.control import (
     OBSERVATION_RADIUS_M,
@@ -95,16 +96,21 @@ def control_zones(
 @router.get(
     "/control/disagreements",
     summary="Incidents whose report names a different controlling force than the zones",
+    description=(
+        "A sensitive incident's `place` is withheld from anonymous callers (as in every "
+        "public output) and shown to partner, editor and admin keys."
+    ),
 )
 def disagreements(
     request: Request,
+    caller: Annotated[Caller, Depends(current_caller)],
     date_from: Annotated[dt.date | None, Query(alias="from")] = None,
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
     admin: Annotated[str | None, Query(pattern=r"^SY([0-9]{2}){0,3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     # PostgreSQL's OFFSET is a bigint: a larger number must be a 422, not a database error.
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     with request.app.state.sessions() as session:
         rows = control_disagreements(
             session,
@@ -113,8 +119,9 @@ def disagreements(
             admin_pcode=admin,
             limit=limit,
             offset=offset,
+            precise=sees_precise_locations(caller),
         )
-    return {
+    body = {
         "items": [
             {
                 "incident_id": row.incident_id,
@@ -131,3 +138,4 @@ def disagreements(
             for row in rows
         ]
     }
+    return JSONResponse(body, headers=keyed_headers(caller))

@@ -1,6 +1,11 @@
 """``/incidents``: GeoJSON queries with keyset pagination, polygon search, one incident with
 its provenance, and exports of any query (GeoJSON, CSV, GeoPackage, FlatGeobuf).
 
+Anonymous callers get the public view (sensitive incidents on their sub-district, searched
+there too); partner, editor and admin keys get the precise view. Either way no personal field
+is ever served here, and answers that depend on the key say so to caches (``Vary``,
+``Cache-Control: private``).
+
 Pagination is keyset, not offset: the cursor carries the (date_start, id) of the last row
 sent and the next page starts strictly after it, so a page costs the same however deep it
 is and rows inserted meanwhile never shift or repeat the pages already read.
@@ -23,9 +28,10 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 
+from api.auth import Caller, current_caller, keyed_headers, sees_precise_locations
 from api.errors import Problem
 from api.exports import EXPORT_FORMATS, incident_select, temporary_export, text_chunks
-from api.filters import incident_filter
+from api.filters import caller_incident_filter
 from api.geojson import (
     GEOJSON_MEDIA_TYPE,
     GeoJSONResponse,
@@ -43,7 +49,10 @@ router = APIRouter(tags=["incidents"])
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
-FilterDep = Annotated[IncidentFilter, Depends(incident_filter)]
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+FilterDep = Annotated[IncidentFilter, Depends(caller_incident_filter)]
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"Features per page (1–{MAX_LIMIT}).")
 ]
@@ -91,7 +100,13 @@ def decode_cursor(cursor: str, filter_key: str) -> tuple[dt.date, int]:
 
 
 def _page(
-    request: Request, query: IncidentFilter, limit: int, cursor: str | None, *, method: str
+    request: Request,
+    query: IncidentFilter,
+    limit: int,
+    cursor: str | None,
+    *,
+    method: str,
+    caller: Caller,
 ) -> Response:
     filter_key = query.cache_key()
     statement = incident_select(query, "geojson")
@@ -132,7 +147,7 @@ def _page(
     body = collection_text(
         features, numberReturned=len(features), next_cursor=next_cursor, links=links
     )
-    return Response(body, media_type=GEOJSON_MEDIA_TYPE)
+    return Response(body, media_type=GEOJSON_MEDIA_TYPE, headers=keyed_headers(caller))
 
 
 @router.get(
@@ -144,15 +159,18 @@ def _page(
 def list_incidents(
     request: Request,
     query: FilterDep,
+    caller: CallerDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Response:
     """Published incidents ordered by date then id; follow the `next` link for more.
 
     Coordinates are WGS84 longitude/latitude. Incidents whose exact place is sensitive are
-    shown at a point of their sub-district (`location_precision` = `subdistrict`).
+    shown (and searched) at a point of their sub-district (`location_precision` =
+    `subdistrict`, no `place`), except to partner, editor and admin keys, which see them
+    where they happened.
     """
-    return _page(request, query, limit, cursor, method="GET")
+    return _page(request, query, limit, cursor, method="GET", caller=caller)
 
 
 @router.post(
@@ -167,6 +185,7 @@ def list_incidents(
 def search_incidents(
     request: Request,
     query: FilterDep,
+    caller: CallerDep,
     geometry: Annotated[
         dict[str, Any],
         Body(
@@ -193,7 +212,14 @@ def search_incidents(
         reason = session.scalar(select(func.ST_IsValidReason(func.ST_GeomFromGeoJSON(shape))))
     if reason != "Valid Geometry":
         raise Problem(422, f"geometry: invalid polygon: {reason}")
-    return _page(request, replace(query, within_geojson=shape), limit, cursor, method="POST")
+    return _page(
+        request,
+        replace(query, within_geojson=shape),
+        limit,
+        cursor,
+        method="POST",
+        caller=caller,
+    )
 
 
 # --- Exports -----------------------------------------------------------------------------
@@ -216,12 +242,20 @@ class ExportName(StrEnum):
         }
     },
 )
-def export_incidents(request: Request, format_name: ExportName, query: FilterDep) -> Response:
-    """All matching incidents in one file, without paging, streamed as it is produced."""
+def export_incidents(
+    request: Request, format_name: ExportName, query: FilterDep, caller: CallerDep
+) -> Response:
+    """All matching incidents in one file, without paging, streamed as it is produced.
+
+    The same view as `GET /incidents`: public for anonymous callers, precise for partner,
+    editor and admin keys."""
     export = EXPORT_FORMATS[format_name.value]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     filename = f"athar-incidents-{stamp}.{export.extension}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        **keyed_headers(caller),
+    }
     factory = _sessions(request)
     if export.driver is None:
         chunks = text_chunks(export.name)
@@ -254,17 +288,19 @@ def export_incidents(request: Request, format_name: ExportName, query: FilterDep
         404: {"description": "No published incident with this id (problem+json)"},
     },
 )
-def get_incident(request: Request, incident_id: int) -> GeoJSONResponse:
+def get_incident(request: Request, incident_id: int, caller: CallerDep) -> GeoJSONResponse:
     """The incident as a GeoJSON Feature, with `provenance`: the source document and the
     character offsets of the passage it was read from.
 
     The passage itself is not returned: report sentences often name victims. Follow the
-    document `url` and use the offsets to read it at the source.
+    document `url` and use the offsets to read it at the source. A sensitive incident is
+    shown on its sub-district, except to partner, editor and admin keys.
     """
     if not 0 <= incident_id <= MAX_BIGINT:
         raise Problem(404, f"no published incident with id {incident_id}")
+    view = IncidentFilter(precise=sees_precise_locations(caller))
     statement = (
-        incident_select(IncidentFilter(), "geojson")
+        incident_select(view, "geojson")
         .add_columns(
             SourceDocument.title.label("_title"),
             SourceDocument.publisher.label("_publisher"),
@@ -315,4 +351,4 @@ def get_incident(request: Request, incident_id: int) -> GeoJSONResponse:
     ]
     if row._url:
         feature["links"].append({"rel": "via", "href": row._url, "title": row._title})
-    return GeoJSONResponse(feature)
+    return GeoJSONResponse(feature, headers=keyed_headers(caller))

@@ -4,7 +4,9 @@ as a feature source (QGIS: Layer ▸ Add Layer ▸ Add WFS / OGC API - Features 
 
 Collections: ``incidents``, ``landmines`` (incidents by landmine or ERW), ``hazard_areas``,
 ``control_zones`` (``datetime`` means "valid during", ``date`` "valid on") and
-``admin_units``. Incidents are served through the same public view as every other route.
+``admin_units``. Incidents are served through the same views as every other route: public
+for anonymous callers, precise (sensitive incidents at their true point, searched there too)
+for partner, editor and admin keys; their answers vary by key for caches.
 Coordinates are CRS84 (WGS84 longitude, latitude), the only CRS Part 1 requires. As the
 standard asks, invalid parameters answer 400 (as problem+json).
 """
@@ -17,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import Caller, current_caller, keyed_headers, sees_precise_locations
 from api.errors import Problem
 from api.exports import incident_select
 from api.filters import parse_bbox
@@ -108,6 +111,7 @@ def parse_datetime(text: str | None) -> Interval | None:
 class ItemQuery:
     bbox: BBox | None
     interval: Interval | None
+    precise: bool = False  # the partners' view of incidents; other layers have one view
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,10 @@ class Layer:
     description: str
     select_features: Callable[[ItemQuery], Select[Any]]  # columns: feature_id, geometry_json, ...
     count_features: Callable[[ItemQuery], Select[Any]]
-    feature_by_id: Callable[[str], Select[Any] | None]
+    feature_by_id: Callable[[str, bool], Select[Any] | None]  # (id, precise)
     temporal: Callable[[], Select[Any, Any]] | None = None
     keywords: tuple[str, ...] = field(default=())
+    keyed: bool = False  # whether a key changes the features (precise incident locations)
 
 
 def _envelope(bbox: BBox) -> ColumnElement[Any]:
@@ -153,7 +158,7 @@ def _incident_layer(layer_id: str, title: str, description: str, weapons: tuple[
 
     def incident_filter(query: ItemQuery) -> IncidentFilter:
         start, end = query.interval or (None, None)
-        return replace(base, bbox=query.bbox, date_from=start, date_to=end)
+        return replace(base, bbox=query.bbox, date_from=start, date_to=end, precise=query.precise)
 
     def features(query: ItemQuery) -> Select[Any]:
         return incident_select(incident_filter(query), "geojson").add_columns(
@@ -163,12 +168,12 @@ def _incident_layer(layer_id: str, title: str, description: str, weapons: tuple[
     def count(query: ItemQuery) -> Select[Any]:
         return select(func.count()).select_from(Incident).where(incident_filter(query).where())
 
-    def by_id(feature_id: str) -> Select[Any] | None:
+    def by_id(feature_id: str, precise: bool) -> Select[Any] | None:
         number = _int_id(feature_id)
         if number is None:
             return None
         return (
-            incident_select(base, "geojson")
+            incident_select(replace(base, precise=precise), "geojson")
             .add_columns(Incident.id.label("feature_id"))
             .where(Incident.id == number)
         )
@@ -178,7 +183,7 @@ def _incident_layer(layer_id: str, title: str, description: str, weapons: tuple[
             base.where()
         )
 
-    return Layer(layer_id, title, description, features, count, by_id, temporal)
+    return Layer(layer_id, title, description, features, count, by_id, temporal, keyed=True)
 
 
 def _simple_layer(
@@ -211,7 +216,7 @@ def _simple_layer(
     def count(query: ItemQuery) -> Select[Any]:
         return select(func.count()).select_from(model).where(true(), *conditions(query))
 
-    def by_id(feature_id: str) -> Select[Any] | None:
+    def by_id(feature_id: str, precise: bool) -> Select[Any] | None:
         key: Any = feature_id
         if integer_ids:
             key = _int_id(feature_id)
@@ -480,6 +485,7 @@ def collection(request: Request, collection_id: str) -> JSONResponse:
 def items(
     request: Request,
     collection_id: str,
+    caller: Annotated[Caller, Depends(current_caller)],
     bbox: Annotated[
         str | None, Query(description="minlon,minlat,maxlon,maxlat (CRS84; six numbers for 3D).")
     ] = None,
@@ -507,7 +513,9 @@ def items(
         if interval is not None:
             raise _bad_request("give either date or datetime, not both")
         interval = (date, date)
-    query = ItemQuery(bbox=ogc_bbox(bbox), interval=interval)
+    query = ItemQuery(
+        bbox=ogc_bbox(bbox), interval=interval, precise=sees_precise_locations(caller)
+    )
     with _sessions(request)() as session:
         matched = int(session.scalar(layer.count_features(query)) or 0)
         rows = session.execute(layer.select_features(query).limit(limit).offset(offset)).all()
@@ -548,7 +556,8 @@ def items(
         numberReturned=len(features),
         links=links,
     )
-    return Response(body, media_type=GEOJSON_MEDIA_TYPE)
+    headers = keyed_headers(caller) if layer.keyed else None
+    return Response(body, media_type=GEOJSON_MEDIA_TYPE, headers=headers)
 
 
 def _feature(row: Any) -> str:
@@ -572,9 +581,14 @@ def _feature(row: Any) -> str:
         404: {"description": "Unknown collection or feature (problem+json)"},
     },
 )
-def item(request: Request, collection_id: str, feature_id: str) -> Response:
+def item(
+    request: Request,
+    collection_id: str,
+    feature_id: str,
+    caller: Annotated[Caller, Depends(current_caller)],
+) -> Response:
     layer = _layer(collection_id)
-    statement = layer.feature_by_id(feature_id)
+    statement = layer.feature_by_id(feature_id, sees_precise_locations(caller))
     row = None
     if statement is not None:
         with _sessions(request)() as session:
@@ -588,4 +602,5 @@ def item(request: Request, collection_id: str, feature_id: str) -> Response:
         {"rel": "collection", "type": JSON, "href": f"{base}/collections/{layer.id}"},
     ]
     body = text[:-1] + ',"links":' + dumps(links) + "}"
-    return Response(body, media_type=GEOJSON_MEDIA_TYPE)
+    headers = keyed_headers(caller) if layer.keyed else None
+    return Response(body, media_type=GEOJSON_MEDIA_TYPE, headers=headers)

@@ -5,6 +5,10 @@ Counts are computed from incidents with the shared filter. Report tolls (``repor
 scope ``civilians``) are set beside them only where the comparison means something: monthly
 tolls, and no filter beyond the date range (plus the grouping's own dimension), because a
 report's total is never "killed by airstrikes inside this bounding box".
+
+Spatial filters work in the caller's view, as on ``/incidents``: partner, editor and admin
+keys count sensitive incidents by their true point, everyone else by their public point, so
+the answer varies by key for caches.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.filters import incident_filter
+from api.auth import Caller, current_caller, keyed_headers
+from api.filters import caller_incident_filter
 from db.models import AdminUnit, Incident, Party, ReportToll, SourceDocument
 from db.queries import IncidentFilter
 
@@ -92,7 +97,8 @@ def incident_stats(
 
 def _tolls_comparable(query: IncidentFilter, group_by: GroupBy) -> bool:
     """True when the filter restricts nothing a report total could not also be about."""
-    allowed = {"date_from", "date_to", "statuses", "include_synthetic", "extra"}
+    # The view (precise or public) changes where incidents are, not which months they count in.
+    allowed = {"date_from", "date_to", "statuses", "include_synthetic", "extra", "precise"}
     if group_by is GroupBy.perpetrator:
         allowed.add("perpetrators")
     if group_by is GroupBy.governorate and (
@@ -288,7 +294,8 @@ def stats_csv(stats: dict[str, Any]) -> str:
 )
 def stats(
     request: Request,
-    query: Annotated[IncidentFilter, Depends(incident_filter)],
+    query: Annotated[IncidentFilter, Depends(caller_incident_filter)],
+    caller: Annotated[Caller, Depends(current_caller)],
     group_by: Annotated[GroupBy, Query(description="Grouping dimension.")] = GroupBy.month,
     format: Annotated[
         OutputFormat, Query(description="json (default) or csv.")
@@ -297,7 +304,8 @@ def stats(
     """Per group: `incidents`, `killed_total`, `killed_children`, `killed_women`, `injured`,
     and, where a monthly report states a total for the same month, party or governorate,
     `reported` and `difference` (computed minus reported). The filters are those of
-    `/incidents`."""
+    `/incidents`, in the same view (bbox, radius on true points for partner, editor and
+    admin keys)."""
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session:
         result = build_stats(session, query, group_by)
@@ -306,7 +314,8 @@ def stats(
             stats_csv(result),
             media_type="text/csv; charset=utf-8",
             headers={
-                "Content-Disposition": f'attachment; filename="athar-stats-{group_by.value}.csv"'
+                "Content-Disposition": f'attachment; filename="athar-stats-{group_by.value}.csv"',
+                **keyed_headers(caller),
             },
         )
-    return JSONResponse(result)
+    return JSONResponse(result, headers=keyed_headers(caller))

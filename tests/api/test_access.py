@@ -1,10 +1,15 @@
 """The access matrix: every route, every role; writes are guarded and no reply leaks people.
 
 Every operation of the OpenAPI schema is called, anonymously and with a partner, an editor and
-an admin key. Write operations must refuse a missing key (401) and a too-weak key (403) as
-problem+json. Every read, whoever calls, is searched byte for byte (gzip bodies unpacked) for
-the names and contacts of a victim and a witness and for names in evidence text. An operation
-added later without a call here fails ``test_every_operation_is_exercised``.
+an admin key. Write operations and the guarded reads (personal data, the audit log) must
+refuse a missing key (401) and a too-weak key (403) as problem+json. Every answer, whoever
+calls, is searched byte for byte (gzip bodies unpacked) for the names and contacts of a victim
+and a witness and for names in evidence text. The only exceptions are listed in
+``PERSONAL_READS``: the victims and witnesses routes, for editors and admins, and exactly the
+fields the witness rule gives each of them. Anonymous answers are also searched for the true
+point and place P-code of a sensitive incident, which partner, editor and admin keys must find
+at its true point. An operation added later without a call here fails
+``test_every_operation_is_exercised``.
 """
 
 from __future__ import annotations
@@ -37,16 +42,34 @@ from db.vocab import API_ROLES
 
 ROLES = ("anonymous", *API_ROLES)
 EVIDENCE_NAME = "Nadia Evidencename-Qx"
+VICTIM = ("Zuhair Testname-Qx", "Abu Zuhair-Qx", "Qx-residence Jisr")
+WITNESS_NAME = "Rima Witnessname-Qx"
+WITNESS_CONTACT = "+963-555-0199-Qx"
 SECRETS = (
-    "Zuhair Testname-Qx",
-    "Abu Zuhair-Qx",
-    "Qx-residence Jisr",
-    "Rima Witnessname-Qx",
-    "+963-555-0199-Qx",
+    *VICTIM,
+    WITNESS_NAME,
+    WITNESS_CONTACT,
     EVIDENCE_NAME,
     # The quote of every fixture incident's provenance span (see test_incidents_api.py).
     "Secretname",
 )
+VICTIMS = ("get", "/incidents/{incident_id}/victims")
+WITNESSES = ("get", "/incidents/{incident_id}/witnesses")
+AUDIT = ("get", "/audit")
+# The only answers that may carry personal data, the roles that may see it and which of it.
+# The witness has no alias and did not consent to share their contact: editors get the name,
+# only admins the contact. Evidence text and provenance quotes are served to no one.
+PERSONAL_READS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
+    VICTIMS: {"editor": VICTIM, "admin": VICTIM},
+    WITNESSES: {"editor": (WITNESS_NAME,), "admin": (WITNESS_NAME, WITNESS_CONTACT)},
+}
+# Reads guarded by a role, and the weakest role each admits.
+GUARDED_READS = {VICTIMS: "editor", WITNESSES: "editor", AUDIT: "admin"}
+# The sensitive fixture incident (test_incidents_api.py) happened here, in place C9999: what
+# partners may see and the public may not (GeoJSON, and CSV's six fixed decimals).
+SENSITIVE_POINT = (36.95, 36.05)
+NEAR_SENSITIVE_POINT = "36.94,36.04,36.96,36.06"
+PRECISE_ONLY = ("36.95,36.05", "36.950000,36.050000", "C9999")
 # Write operations and the weakest role each admits; a POST that only reads is listed apart.
 WRITES = {("post", "/gazetteer/aliases"): "editor", ("post", "/gazetteer/places"): "editor"}
 READ_POSTS = {("post", "/incidents/search")}
@@ -198,6 +221,12 @@ def read_calls(client: TestClient, world: dict[str, Any]) -> list[tuple[str, str
             calls.append(("get", "/ogc/collections/{collection_id}/items/{feature_id}", url, {}))
     for name in OWN_FILES:
         calls.append(("get", "/map/static/{name}", f"/map/static/{name}", {}))
+    for incident_id in ids:
+        for method, path in (VICTIMS, WITNESSES):
+            url = path.replace("{incident_id}", str(incident_id))
+            calls.append((method, path, url, {}))
+    # Last: by now the log holds this role's reads of personal data, which must name no one.
+    calls.append(("get", "/audit", "/audit", {"params": {"limit": 1000}}))
     return calls
 
 
@@ -212,6 +241,7 @@ def test_every_operation_is_exercised(client: TestClient, world: dict[str, Any])
     exercised = {(method, path) for method, path, _, _ in read_calls(client, world)}
     exercised |= set(WRITES)
     missing = schema_operations(client) - exercised
+    assert set(PERSONAL_READS) <= set(GUARDED_READS) <= exercised
     assert not missing, f"operations without an access-matrix call: {sorted(missing)}"
     unclassified = {
         op
@@ -230,7 +260,9 @@ def test_no_response_carries_personal_data(
     assert len(calls) > 50
     statuses: dict[int, int] = {}
     tiles_with_data = 0
-    for method, _, url, kwargs in calls:
+    precise_seen = 0
+    personal_seen: dict[tuple[str, str], set[str]] = {op: set() for op in PERSONAL_READS}
+    for method, path, url, kwargs in calls:
         response = client.request(method.upper(), url, headers=headers, **kwargs)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         if url.endswith(".mvt") and response.status_code == 200:
@@ -239,12 +271,24 @@ def test_no_response_carries_personal_data(
         if response.status_code >= 400:
             assert response.headers["content-type"].startswith("application/problem+json")
         content = body_bytes(response.content)
-        for secret in SECRETS:
-            assert secret.encode() not in content, f"{method} {url} leaks {secret!r}"
+        allowed = PERSONAL_READS.get((method, path), {}).get(role, ())
+        withheld = SECRETS + (PRECISE_ONLY if role == "anonymous" else ())
+        for secret in withheld:
             assert secret.encode() not in str(response.headers).encode()
+            if secret in allowed:
+                if secret.encode() in content:
+                    personal_seen[(method, path)].add(secret)
+                continue
+            assert secret.encode() not in content, f"{method} {url} leaks {secret!r}"
+        precise_seen += any(secret.encode() in content for secret in PRECISE_ONLY)
     # Most calls must have found data, or the search above proves little.
     assert statuses.get(200, 0) + statuses.get(204, 0) > len(calls) * 3 // 4, statuses
     assert tiles_with_data >= 10
+    # Keys see the sensitive incident where it happened (pages, exports, OGC, one incident).
+    assert (precise_seen > 0) is (role != "anonymous"), precise_seen
+    # What the list allows, the routes do serve: the exceptions are exercised, not dormant.
+    for operation, by_role in PERSONAL_READS.items():
+        assert personal_seen[operation] == set(by_role.get(role, ())), operation
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(WRITES))
@@ -268,3 +312,58 @@ def test_writes_refuse_missing_and_weak_keys(
         else:
             # Admitted: the empty body is then refused for what it is.
             assert response.status_code == 422, (role, response.text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sensitive_incident_is_found_at_its_true_point_only_with_a_key(
+    client: TestClient, world: dict[str, Any], role: str
+) -> None:
+    headers = {} if role == "anonymous" else {"X-API-Key": world["keys"][role]}
+    incident_id = world["ids"]["sensitive"]
+    precise = role != "anonymous"
+    lon, lat = SENSITIVE_POINT
+    searches = [
+        client.get("/incidents", params={"bbox": NEAR_SENSITIVE_POINT}, headers=headers),
+        client.get("/incidents", params={"lat": lat, "lon": lon, "radius_km": 1}, headers=headers),
+        client.get(
+            "/ogc/collections/incidents/items",
+            params={"bbox": NEAR_SENSITIVE_POINT},
+            headers=headers,
+        ),
+        client.get(
+            "/incidents/export.geojson", params={"bbox": NEAR_SENSITIVE_POINT}, headers=headers
+        ),
+    ]
+    for response in searches:
+        assert response.status_code == 200, response.text
+        features = response.json()["features"]
+        assert [f["id"] for f in features] == ([incident_id] if precise else []), response.url
+        for feature in features:
+            assert tuple(feature["geometry"]["coordinates"]) == SENSITIVE_POINT
+            assert feature["properties"]["place_pcode"] == "C9999"
+    shown = client.get(f"/incidents/{incident_id}", headers=headers).json()
+    assert (tuple(shown["geometry"]["coordinates"]) == SENSITIVE_POINT) is precise
+    expected = "community" if precise else "subdistrict"
+    assert shown["properties"]["location_precision"] == expected
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(GUARDED_READS))
+def test_guarded_reads_refuse_missing_and_weak_keys(
+    client: TestClient, world: dict[str, Any], method: str, path: str
+) -> None:
+    needed = GUARDED_READS[(method, path)]
+    url = path.replace("{incident_id}", str(world["ids"]["aleppo_air"]))
+    response = client.request(method.upper(), url)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "WWW-Authenticate" in response.headers
+    response = client.request(method.upper(), url, headers={"X-API-Key": "athar_bogus"})
+    assert response.status_code == 401
+    for role in API_ROLES:
+        response = client.request(method.upper(), url, headers={"X-API-Key": world["keys"][role]})
+        if ROLES.index(role) < ROLES.index(needed):
+            assert response.status_code == 403, role
+            assert response.headers["content-type"].startswith("application/problem+json")
+        else:
+            assert response.status_code == 200, (role, response.text)
+            assert response.headers["cache-control"] == "no-store"
