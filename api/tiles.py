@@ -74,7 +74,11 @@ from sqlalchemy.types import Text
 
 from db.control import zones_valid_on
 from db.models import Incident
-from db.queries import IncidentFilter, public_geometry, public_incident_columns
+from db.queries import (
+    IncidentFilter,
+    incident_geometry,
+    public_incident_columns,
+)
 
 MAX_ZOOM = 22
 # Tile SQL is compiled once per template for the driver the engines use (psycopg 3).
@@ -415,20 +419,16 @@ def _mvt_geom(geom_3857: ColumnElement[Any], tile: Tile) -> ColumnElement[Any]:
     return func.ST_AsMVTGeom(geom_3857, _tile_envelope(tile), TILE_EXTENT, TILE_BUFFER, True)
 
 
-def _shown_at(incident_filter: IncidentFilter) -> ColumnElement[Any]:
-    """Where single incidents are drawn: the true point for partners, else the public one."""
-    return Incident.geom.expression if incident_filter.precise else public_geometry()
-
-
 def _incident_points_statement(
     spec: LayerSpec, tile: Tile, incident_filter: IncidentFilter
 ) -> Select[Any]:
     search_box = _search_envelope(tile)
-    shown_at = _shown_at(incident_filter)
+    # Partners' filters (precise) draw the true point with the place; others the public view.
+    shown_at = incident_geometry(incident_filter.precise)
     rows = (
         select(
             Incident.id.label("fid"),
-            *public_incident_columns(),
+            *public_incident_columns(incident_filter.precise),
             _mvt_geom(func.ST_Transform(shown_at, WEB_MERCATOR), tile).label("geom"),
         )
         # && on the same column as the filter: its GiST index (public_geom, or geom for a

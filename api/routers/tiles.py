@@ -23,8 +23,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from api.auth import KEY_VARY, Caller, current_caller
 from api.errors import Problem, problem_response
-from api.filters import incident_filter
+from api.filters import caller_incident_filter, incident_filter
 from api.pmtiles_archive import (
     ARCHIVE_CACHE_CONTROL,
     RangeNotSatisfiableError,
@@ -58,6 +59,7 @@ MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 PMTILES_MEDIA_TYPE = "application/vnd.pmtiles"
 # Beyond z14 a tile's 4096 units are under a metre: clients overzoom instead of asking.
 TILEJSON_MAXZOOM = 14
+PRIVATE_TILES = "private, max-age=60"
 _service_lock = threading.Lock()
 
 DayQuery = Annotated[
@@ -176,7 +178,8 @@ def vector_tile(
     x: int,
     y: int,
     request: Request,
-    incidents: Annotated[IncidentFilter, Depends(incident_filter)],
+    incidents: Annotated[IncidentFilter, Depends(caller_incident_filter)],
+    caller: Annotated[Caller, Depends(current_caller)],
     date: DayQuery = None,
 ) -> Response:
     spec = _layer(layer)
@@ -192,8 +195,10 @@ def vector_tile(
     etag = f"{answer.etag}{GZIP_ETAG_SUFFIX}" if gzip_ok else answer.etag
     headers = {
         "ETag": f'"{etag}"',
-        "Cache-Control": TILE_CACHE_CONTROL,
-        "Vary": "Accept-Encoding",
+        # A key changes the incident layers (partners see sensitive incidents precisely):
+        # such tiles stay in the caller's own cache, and shared caches key on the header.
+        "Cache-Control": TILE_CACHE_CONTROL if caller.key_prefix is None else PRIVATE_TILES,
+        "Vary": f"Accept-Encoding, {KEY_VARY}",
         "X-Tile-Cache": "hit" if answer.cache_hit else "miss",
     }
     if answer.tile is None:

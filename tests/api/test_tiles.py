@@ -40,6 +40,7 @@ from api.tiles import (
     tile_query,
 )
 from db.engine import make_engine, make_session_factory, transaction
+from db.keys import create_key
 from db.migrate import upgrade
 from db.models import (
     AdminUnit,
@@ -682,3 +683,63 @@ def test_sql_quadkey_of_a_point_is_in_its_tiles_range(
         ).scalar_one()
     low, high = quadkey_range(tile)
     assert low <= key < high
+
+
+# --- the caller's view --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def partner_key(fixture_db: Fixture) -> str:
+    with transaction(make_session_factory(fixture_db.engine)) as session:
+        return create_key(session, name="tile partner", role="partner").plain
+
+
+def _sensitive(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in features if f["properties"].get("killed_total") == 3]
+
+
+def test_partner_tiles_show_a_sensitive_incident_at_its_true_point(
+    client: TestClient, fixture_db: Fixture, partner_key: str
+) -> None:
+    keyed = {"X-API-Key": partner_key, "Accept-Encoding": "identity"}
+    x, y = tile_of(*SENSITIVE_STORED_AT, 14)
+    response = client.get(f"/tiles/incidents/14/{x}/{y}.mvt", headers=keyed)
+    assert response.status_code == 200
+    assert response.headers["cache-control"].startswith("private")
+    assert "X-API-Key" in response.headers["vary"]
+    decoded = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+    shown = _sensitive(decoded["incidents"]["features"])
+    assert len(shown) == 1
+    assert shown[0]["properties"]["location_precision"] == "exact"
+    assert shown[0]["properties"]["place"]
+    # Anonymous callers find nothing there, and a public tile says so to shared caches.
+    public = client.get(f"/tiles/incidents/14/{x}/{y}.mvt")
+    assert _sensitive(get_tile(client, "incidents", 14, x, y)) == []
+    assert public.headers["cache-control"].startswith("public")
+    assert "X-API-Key" in public.headers["vary"]
+    # The partner's tile at the public point no longer holds it; the ETags differ.
+    px, py = tile_of(*fixture_db.sub_district_point, 14)
+    partner_at_public = client.get(f"/tiles/incidents/14/{px}/{py}.mvt", headers=keyed)
+    if partner_at_public.status_code == 200:
+        decoded = mapbox_vector_tile.decode(partner_at_public.content)
+        assert _sensitive(decoded.get("incidents", {}).get("features", [])) == []
+    anonymous_at_public = client.get(f"/tiles/incidents/14/{px}/{py}.mvt")
+    assert partner_at_public.headers["etag"] != anonymous_at_public.headers["etag"]
+
+
+def test_grid_cells_are_the_same_for_partners_and_the_public(
+    client: TestClient, fixture_db: Fixture, partner_key: str
+) -> None:
+    x, y = tile_of(*SENSITIVE_STORED_AT, 6)
+    keyed = client.get(
+        f"/tiles/incidents/6/{x}/{y}.mvt",
+        headers={"X-API-Key": partner_key, "Accept-Encoding": "identity"},
+    )
+    public = client.get(f"/tiles/incidents/6/{x}/{y}.mvt", headers={"Accept-Encoding": "identity"})
+    assert keyed.content == public.content
+
+
+def test_a_revoked_or_unknown_key_gets_401_for_tiles(client: TestClient) -> None:
+    response = client.get("/tiles/incidents/12/2460/1630.mvt", headers={"X-API-Key": "nope"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
