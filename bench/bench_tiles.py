@@ -253,13 +253,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings()
     cluster = EmbeddedCluster(settings)
     cluster.start()
-    name = f"athar_bench_{uuid.uuid4().hex[:8]}"
     admin_dsn = cluster.libpq_dsn("postgres")
-    create_database(admin_dsn, name)
+    reuse = args.database is not None
+    name = args.database or f"athar_bench_{uuid.uuid4().hex[:8]}"
+    if not reuse:
+        create_database(admin_dsn, name)
     url = cluster.url(name)
-    results: dict[str, Any] = {"incidents": args.incidents, "database": name}
+    results: dict[str, Any] = {
+        "incidents": args.incidents,
+        "database": name,
+        "server_workers": args.workers,
+    }
     try:
-        engine = prepare(url, args.incidents, log)
+        if reuse:
+            # A database kept by an earlier run (--keep): migrate it, reuse its incidents.
+            engine = make_engine(url, application_name="athar-bench", pool_size=4)
+            upgrade(engine)
+            with engine.connect() as connection:
+                results["incidents"] = connection.execute(
+                    text("SELECT count(*) FROM incidents")
+                ).scalar()
+        else:
+            engine = prepare(url, args.incidents, log)
         with engine.connect() as connection:
             results["incidents_published"] = connection.execute(
                 text("SELECT count(*) FROM incidents WHERE status = 'published'")
@@ -293,6 +308,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(args.workers),
         ]
         athar_paths = {
             z: [f"/tiles/incidents/{t.z}/{t.x}/{t.y}.mvt" for t in s] for z, s in tiles.items()
@@ -354,6 +371,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "--log-level",
                         "warning",
                         "--no-access-log",
+                        "--workers",
+                        str(args.workers),
                     ],
                     tipg_env,
                     tipg_paths,
@@ -389,22 +408,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 log(f"  {results[label]['throughput']['rps']:.0f} req/s")
 
-        log("exporting PMTiles ...")
-        out = ROOT / "bench" / "out" / "bench-incidents.pmtiles"
-        report = export_pmtiles(
-            engine, out, "incidents", maxzoom=args.export_maxzoom, workers=args.export_workers
-        )
-        results["pmtiles_export"] = {
-            "maxzoom": args.export_maxzoom,
-            "workers": args.export_workers,
-            "tiles": report.tiles,
-            "tiles_tried": report.tiles_tried,
-            "megabytes": round(report.bytes / 1e6, 2),
-            "seconds": round(report.seconds, 1),
-        }
+        if args.export_maxzoom >= 0:
+            log("exporting PMTiles ...")
+            out = ROOT / "bench" / "out" / "bench-incidents.pmtiles"
+            report = export_pmtiles(
+                engine, out, "incidents", maxzoom=args.export_maxzoom, workers=args.export_workers
+            )
+            results["pmtiles_export"] = {
+                "maxzoom": args.export_maxzoom,
+                "workers": args.export_workers,
+                "tiles": report.tiles,
+                "tiles_tried": report.tiles_tried,
+                "megabytes": round(report.bytes / 1e6, 2),
+                "seconds": round(report.seconds, 1),
+            }
         engine.dispose()
     finally:
-        if not args.keep:
+        if not args.keep and not reuse:
             drop_database(admin_dsn, name)
     return results
 
@@ -413,7 +433,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Incidents: {results['incidents']} synthetic ({results.get('incidents_published')} "
         "published); tiles sampled per zoom: "
-        + ", ".join(f"z{z}: {n}" for z, n in results["tiles_per_zoom"].items()),
+        + ", ".join(f"z{z}: {n}" for z, n in results["tiles_per_zoom"].items())
+        + f"; uvicorn workers per server: {results.get('server_workers', 1)}",
         "",
         "Latency, one client, ms (p50 / p95):",
         "",
@@ -469,9 +490,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tipg-venv", default="/tmp/tipg-venv")
     parser.add_argument("--skip-tipg", action="store_true")
-    parser.add_argument("--export-maxzoom", type=int, default=14)
+    parser.add_argument(
+        "--export-maxzoom", type=int, default=14, help="-1 skips the PMTiles export"
+    )
     parser.add_argument("--export-workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    parser.add_argument(
+        "--database", help="reuse a database of the embedded cluster kept with --keep"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes, athar and tipg alike"
+    )
     args = parser.parse_args()
     results = run(args)
     (ROOT / "bench" / "out" / "tiles.json").write_text(json.dumps(results, indent=2))
