@@ -60,7 +60,7 @@ def _find_target(session: Session, target: str) -> Target:
     if re.fullmatch(r"SY[0-9]{2}([0-9]{2}){0,2}", target) or target == "SY":
         unit = session.get(AdminUnit, target)
         if unit is None:
-            raise AdditionError(f"no admin unit {target!r}")
+            raise AdditionError(f"target: no admin unit {target!r}")
         return Target(None, unit.pcode, unit.name_en)
     place = session.scalar(
         select(Place).where(or_(Place.pcode == target, Place.source_ref == target))
@@ -68,7 +68,9 @@ def _find_target(session: Session, target: str) -> Target:
     if place is None and target.isascii() and target.isdigit() and int(target) <= _MAX_PLACE_ID:
         place = session.get(Place, int(target))
     if place is None:
-        raise AdditionError(f"no place {target!r} (give a P-code, a gazetteer id or a place id)")
+        raise AdditionError(
+            f"target: no place {target!r} (give a P-code, a gazetteer id or a place id)"
+        )
     return Target(place.id, None, place.name_en)
 
 
@@ -79,9 +81,9 @@ def add_alias(session: Session, *, target: str, alias: str, source: str, added_b
     name = " ".join(alias.split())
     key = strict_key(name) if name else ""
     if not key:
-        raise AdditionError("the alias is empty once normalised")
+        raise AdditionError("alias: empty once normalised")
     if not source.strip():
-        raise AdditionError("a source is required for every addition")
+        raise AdditionError("source: required for every addition")
     found = _find_target(session, target)
     lang = "ar" if is_arabic(name) else "ar-Latn"
     existing = session.scalar(
@@ -127,17 +129,19 @@ def add_place(
     _check_text("name_ar", name_ar, MAX_NAME_CHARS)
     _check_text("source", source, MAX_SOURCE_CHARS)
     if not (math.isfinite(lat) and math.isfinite(lon)):
-        raise AdditionError(f"({lat}, {lon}) are not finite numbers")
+        raise AdditionError(f"lat, lon: ({lat}, {lon}) are not finite numbers")
     name = " ".join(name.split())
     if not name or not strict_key(name):
-        raise AdditionError("the place needs a name")
+        raise AdditionError("name: the place needs a name")
     if kind not in EDITABLE_KINDS:
-        raise AdditionError(f"kind must be one of {', '.join(EDITABLE_KINDS)}")
+        raise AdditionError(f"kind: must be one of {', '.join(EDITABLE_KINDS)}")
     if not source.strip():
-        raise AdditionError("a source is required for every addition")
+        raise AdditionError("source: required for every addition")
     min_lon, min_lat, max_lon, max_lat = _SYRIA_BOUNDS
     if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
-        raise AdditionError(f"({lat}, {lon}) is not in or near Syria (lat, lon order)")
+        raise AdditionError(
+            f"lat, lon: ({lat}, {lon}) is not in or near Syria (check the lat, lon order)"
+        )
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)  # x = lon, y = lat
     sub_district = session.scalar(
         select(AdminUnit.pcode).where(AdminUnit.level == 3, func.ST_Contains(AdminUnit.geom, point))
