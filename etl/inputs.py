@@ -157,6 +157,13 @@ def _csv_error(error: csv.Error) -> str:
     return f"not valid CSV ({message})"
 
 
+def _names(header: list[str]) -> str:
+    """The header's column names for a message, bounded: a junk header can be megabytes."""
+    names = [name if len(name) <= 40 else name[:37] + "..." for name in header if name]
+    shown = ", ".join(names[:12]) + (f", and {len(names) - 12} more" if len(names) > 12 else "")
+    return shown or "no column names"
+
+
 def read_csv(text: str, *, required: Iterable[str] = ()) -> CsvTable:
     """A CSV table with a header row; InputFileError for what makes the file unusable.
 
@@ -191,8 +198,7 @@ def read_csv(text: str, *, required: Iterable[str] = ()) -> CsvTable:
             missing = [name for name in required if name not in seen]
             if missing:
                 raise InputFileError(
-                    f"missing column(s) {', '.join(missing)} in the header "
-                    f"({', '.join(name for name in header if name) or 'no column names'})",
+                    f"missing column(s) {', '.join(missing)} in the header ({_names(header)})",
                     where=f"line {start}",
                 )
             continue
@@ -229,8 +235,11 @@ def features_of(document: Any) -> list[Any]:
             where="/",
         )
     if document.get("type") != "FeatureCollection":
+        kind = document.get("type")
         raise InputFileError(
-            f"not a GeoJSON FeatureCollection (type is {document.get('type')!r})", where="/type"
+            "not a GeoJSON FeatureCollection "
+            + (f"(type is {kind!r})" if kind is not None else "(no type member)"),
+            where="/type",
         )
     features = document.get("features")
     if not isinstance(features, list):

@@ -543,6 +543,7 @@ def import_zone_file(
     if series.startswith(BUNDLED_PREFIX):
         raise ValueError(f"series names starting with {BUNDLED_PREFIX!r} are reserved")
     document, checksum = read_geojson(path)
+    features_of(document)  # not a FeatureCollection with features: refused as a file
     return import_zone_document(
         session,
         document,
