@@ -55,12 +55,12 @@ class Target:
     label: str
 
 
-def _find_target(session: Session, target: str) -> Target:
-    _check_text("target", target, MAX_TARGET_CHARS)
+def _find_target(session: Session, target: str, field: str = "target") -> Target:
+    _check_text(field, target, MAX_TARGET_CHARS)
     if re.fullmatch(r"SY[0-9]{2}([0-9]{2}){0,2}", target) or target == "SY":
         unit = session.get(AdminUnit, target)
         if unit is None:
-            raise AdditionError(f"target: no admin unit {target!r}")
+            raise AdditionError(f"{field}: no admin unit {target!r}")
         return Target(None, unit.pcode, unit.name_en)
     place = session.scalar(
         select(Place).where(or_(Place.pcode == target, Place.source_ref == target))
@@ -69,7 +69,7 @@ def _find_target(session: Session, target: str) -> Target:
         place = session.get(Place, int(target))
     if place is None:
         raise AdditionError(
-            f"target: no place {target!r} (give a P-code, a gazetteer id or a place id)"
+            f"{field}: no place {target!r} (give a P-code, a gazetteer id or a place id)"
         )
     return Target(place.id, None, place.name_en)
 
@@ -146,7 +146,7 @@ def add_place(
     sub_district = session.scalar(
         select(AdminUnit.pcode).where(AdminUnit.level == 3, func.ST_Contains(AdminUnit.geom, point))
     )
-    parent_id = _find_target(session, parent).place_id if parent else None
+    parent_id = _find_target(session, parent, "parent").place_id if parent else None
     place = Place(
         kind=kind,
         name_en=name,
