@@ -41,12 +41,20 @@ def restore_command(settings: Settings, dump: Path, target: str | None, force: b
     """Restore DUMP, in one transaction, into a new database or (with --force) the current one."""
     from sqlalchemy.engine import make_url
 
-    from db.backup import restore
-    from db.cluster import ClusterError, create_database
+    from db.backup import check_dump, restore
+    from db.cluster import ClusterError, create_database, drop_database
     from db.engine import database_url
 
     url = database_url(settings)
+    if target is None and not force:
+        click.echo(
+            "athar: restoring over the current database needs --force (or use --database NEW_NAME)",
+            err=True,
+        )
+        sys.exit(1)
     try:
+        # A file that is not a backup is refused before a database is created or touched.
+        check_dump(dump)
         if target is not None:
             parsed = make_url(url)
             admin = (
@@ -59,16 +67,14 @@ def restore_command(settings: Settings, dump: Path, target: str | None, force: b
                 )
                 sys.exit(1)
             url = parsed.set(database=target).render_as_string(hide_password=False)
-            restore(url, dump)
-        elif force:
-            restore(url, dump, clean=True)
+            try:
+                restore(url, dump)
+            except ClusterError:
+                # The database was made for this restore: a failed one leaves none behind.
+                drop_database(admin, target)
+                raise
         else:
-            click.echo(
-                "athar: restoring over the current database needs --force "
-                "(or use --database NEW_NAME)",
-                err=True,
-            )
-            sys.exit(1)
+            restore(url, dump, clean=True)
     except (ClusterError, ValueError) as exc:
         click.echo(f"athar: {exc}", err=True)
         sys.exit(1)

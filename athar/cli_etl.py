@@ -16,26 +16,13 @@ def etl_group() -> None:
 
 
 def _read_report(path: Path) -> str:
-    """The report's text; a ClickException (clean message, exit 1) when it cannot be read."""
+    """The report's text; a ClickException (clean message, exit 1) when it cannot be used."""
+    from etl.inputs import REPORT_MAX_LINE_CHARS, InputFileError, read_text_file
+
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise click.ClickException(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise click.ClickException(f"{path}: is a directory, not a report") from None
-    except OSError as error:
-        raise click.ClickException(f"{path}: cannot read ({error.strerror})") from None
-    encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        raise click.ClickException(
-            f"{path}: not readable as UTF-8 text (bad byte at offset {error.start}); "
-            "convert the report to UTF-8 first"
-        ) from None
-    if "\x00" in text:
-        raise click.ClickException(f"{path}: looks like a binary file, not a text report")
-    return text
+        return read_text_file(path, allow_empty=True, max_line_chars=REPORT_MAX_LINE_CHARS)
+    except InputFileError as error:
+        raise click.ClickException(f"{path}: {error}") from None
 
 
 def _dump(records: list[dict[str, Any]]) -> None:
@@ -114,16 +101,22 @@ def import_file_command(path: Path, file_format: str | None) -> None:
     """Read PATH (CSV, GeoJSON or ACLED export) and print interchange records (no database).
 
     Bad rows are skipped and listed on stderr with their line (or feature) number; the exit
-    status is 1 when any row was skipped.
+    status is 1 when any row was skipped. A file that is not the format at all prints nothing
+    on stdout.
     """
     from etl.importers import import_acled, import_csv, import_geojson
+    from etl.inputs import InputFileError, read_text_file
 
-    text = _read_report(path)
     chosen = file_format or ("geojson" if path.suffix.lower() in {".geojson", ".json"} else "csv")
     importer = {"csv": import_csv, "geojson": import_geojson, "acled": import_acled}[chosen]
-    result = importer(text)
+    try:
+        result = importer(read_text_file(path))
+    except InputFileError as error:
+        raise click.ClickException(f"{path}: {error}") from None
+    for warning in result.warnings:
+        click.echo(f"{path}: {warning.where}: warning: {warning.message}", err=True)
     for problem in result.problems:
-        click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+        click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
     _dump(result.records)
     if result.problems:
         sys.exit(1)

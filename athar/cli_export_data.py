@@ -72,7 +72,7 @@ def export_incidents(
     """Export the incidents matching the filters to OUT, streaming from the database."""
     from api.errors import Problem
     from api.exports import EXPORT_FORMATS, text_chunks, write_export
-    from api.filters import incident_filter
+    from api.filters import MAX_RADIUS_KM, incident_filter
     from db.engine import database_url, make_engine, make_session_factory
 
     stdout = str(out) == "-"
@@ -88,6 +88,12 @@ def export_incidents(
             lon, lat, radius_km = (float(part) for part in near.split(","))
         except ValueError:
             raise click.BadParameter("expected lon,lat,radius_km", param_hint="--near") from None
+        # The API checks these ranges in its query parameters; here they arrive unchecked.
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90 and 0 < radius_km <= MAX_RADIUS_KM):
+            raise click.BadParameter(
+                f"lon within -180..180, lat within -90..90, radius_km within 0..{MAX_RADIUS_KM:g}",
+                param_hint="--near",
+            )
     try:
         query = incident_filter(
             date_from=date_from.date() if date_from else None,

@@ -32,6 +32,8 @@ def load(settings: Settings, force: bool) -> None:
 
 
 def _edit(settings: Settings, action: str, **fields: object) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from db.audit import record
     from db.engine import database_url, make_engine, make_session_factory, transaction
     from gazetteer.editor import AdditionError, add_alias, add_place
@@ -62,7 +64,11 @@ def _edit(settings: Settings, action: str, **fields: object) -> None:
                 )
                 click.echo(f"place stored: {place.source_ref} in {place.admin3_pcode or '?'}")
     except AdditionError as exc:
-        click.echo(f"athar: {exc}", err=True)
+        click.echo(f"athar: {exc} (nothing stored)", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        click.echo(f"athar: not stored, database unchanged ({cause})", err=True)
         sys.exit(1)
     finally:
         engine.dispose()

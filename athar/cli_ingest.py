@@ -30,6 +30,7 @@ def ingest(
     from sqlalchemy.exc import SQLAlchemyError
 
     from db.engine import database_url, make_engine, make_session_factory, transaction
+    from etl.inputs import REPORT_MAX_LINE_CHARS, InputFileError, read_text_file
     from etl.loaders.report import IngestSummary, ingest_report
 
     engine = make_engine(database_url(settings))
@@ -46,9 +47,9 @@ def ingest(
         with progress or contextlib.nullcontext(reports) as bar:
             for path in bar:
                 try:
-                    content = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    failed.append(f"{path}: cannot read as UTF-8 text ({exc})")
+                    content = read_text_file(path, max_line_chars=REPORT_MAX_LINE_CHARS)
+                except InputFileError as exc:
+                    failed.append(f"{path}: {exc} (report refused, nothing stored)")
                     continue
                 try:
                     with transaction(sessions) as session:
@@ -104,10 +105,15 @@ def ingest(
 )
 @click.pass_obj
 def import_command(settings: Settings, files: tuple[Path, ...], file_format: str) -> None:
-    """Load structured incident FILES; bad rows are reported by line and skipped."""
+    """Load structured incident FILES; bad rows are reported by line and skipped.
+
+    A file that is not the format at all, or has no usable row, is refused and nothing from
+    it is stored. The exit status is 1 when any file was refused or any row skipped.
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from db.engine import database_url, make_engine, make_session_factory, transaction
+    from etl.inputs import InputFileError
     from etl.loaders.structured import import_structured
 
     engine = make_engine(database_url(settings))
@@ -118,8 +124,10 @@ def import_command(settings: Settings, files: tuple[Path, ...], file_format: str
             try:
                 with transaction(sessions) as session:
                     outcome = import_structured(session, path, file_format)
-            except (OSError, UnicodeDecodeError) as exc:
-                click.echo(f"athar: {path}: cannot read as UTF-8 text ({exc})", err=True)
+            except InputFileError as exc:
+                for problem in getattr(exc, "problems", ()):
+                    click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
+                click.echo(f"athar: {path}: {exc} (file refused, nothing stored)", err=True)
                 failed += 1
                 continue
             except SQLAlchemyError as exc:
@@ -127,8 +135,12 @@ def import_command(settings: Settings, files: tuple[Path, ...], file_format: str
                 click.echo(f"athar: {path}: not stored, database unchanged ({cause})", err=True)
                 failed += 1
                 continue
+            for warning in outcome.warnings:
+                click.echo(f"{path}: {warning.where}: warning: {warning.message}", err=True)
+            for message in outcome.summary.warnings:
+                click.echo(f"{path}: warning: {message}", err=True)
             for problem in outcome.problems:
-                click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
+                click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
             skipped_rows += len(outcome.problems)
             summary = outcome.summary
             click.echo(

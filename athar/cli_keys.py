@@ -15,8 +15,27 @@ def keys_group() -> None:
     """API keys for partners, editors and admins."""
 
 
+# Key names are shown by `keys list` in a terminal: no control characters (NUL cannot even be
+# stored), and short enough to read.
+_MAX_NAME_CHARS = 200
+
+
+def _key_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("must not be empty")
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise click.BadParameter("must not contain control characters")
+    if len(value) > _MAX_NAME_CHARS:
+        raise click.BadParameter(f"longer than {_MAX_NAME_CHARS} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.BadParameter("is not valid Unicode text") from None
+    return value
+
+
 @keys_group.command("create")
-@click.option("--name", required=True, help="Who or what the key is for.")
+@click.option("--name", required=True, callback=_key_name, help="Who or what the key is for.")
 @click.option("--role", required=True, type=click.Choice(API_ROLES))
 @click.pass_obj
 def create(settings: Settings, name: str, role: str) -> None:

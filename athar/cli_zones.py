@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,12 @@ def _sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         yield make_session_factory(engine)
     finally:
         engine.dispose()
+
+
+def _coordinate(value: float, name: str, limit: float) -> float:
+    if not (math.isfinite(value) and -limit <= value <= limit):
+        raise click.BadParameter(f"{value} is not within -{limit:g}..{limit:g}", param_hint=name)
+    return value
 
 
 def _date(value: str, name: str) -> dt.date:
@@ -88,8 +95,15 @@ def zones_build(shared: Path, out: Path | None) -> None:
 def zones_import(
     settings: Settings, file: Path, series: str, source: str | None, skip_bad: bool
 ) -> None:
-    """Import control zones from a GeoJSON FeatureCollection (one transaction)."""
+    """Import control zones from a GeoJSON FeatureCollection (one transaction).
+
+    A bad feature refuses the whole file (nothing written) unless --skip-bad. The exit
+    status is 1 when the file was refused or any feature was skipped.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from db.engine import transaction
+    from etl.inputs import InputFileError
     from etl.zones import ZoneImportError, import_zone_file
 
     with _sessions(settings) as sessions:
@@ -100,19 +114,28 @@ def zones_import(
                 )
         except ZoneImportError as exc:
             for issue in exc.report.issues:
-                click.echo(str(issue), err=True)
+                click.echo(f"{file}: {issue}", err=True)
             _fail(f"{file}: {exc}")
+            return
+        except InputFileError as exc:
+            _fail(f"{file}: {exc} (file refused, nothing imported)")
+            return
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            _fail(f"{file}: not imported, database unchanged ({cause})")
             return
         except ValueError as exc:
             _fail(str(exc))
             return
     for issue in report.issues:
-        click.echo(str(issue), err=True)
+        click.echo(f"{file}: {issue}", err=True)
     click.echo(
         f"{file}: {report.inserted} zones imported ({report.replaced} replaced, "
         f"{report.closed} earlier snapshots closed, {report.skipped} features skipped); "
         f"{report.incidents_refreshed} incidents updated"
     )
+    if report.skipped:
+        sys.exit(1)
 
 
 @zones_group.command("load")
@@ -149,8 +172,11 @@ def zones_at(settings: Settings, lon: float, lat: float, day: str) -> None:
     """Who controlled LON LAT on DAY (YYYY-MM-DD)? Prints JSON."""
     from db.control import controlling_force_at
 
+    when = _date(day, "DAY")
+    _coordinate(lon, "LON", 180)
+    _coordinate(lat, "LAT", 90)
     with _sessions(settings) as sessions, sessions() as session:
-        answer = controlling_force_at(session, lon, lat, _date(day, "DAY"))
+        answer = controlling_force_at(session, lon, lat, when)
     if answer is None:
         _fail("nothing is known about control there on that day")
         return
@@ -172,7 +198,7 @@ def zones_refresh(settings: Settings) -> None:
 @zones_group.command("disagreements")
 @click.option("--from", "date_from", default=None, help="First date (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Last date (YYYY-MM-DD).")
-@click.option("--limit", default=100, show_default=True)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 @click.pass_obj
 def zones_disagreements(
     settings: Settings, date_from: str | None, date_to: str | None, limit: int
@@ -223,7 +249,13 @@ def hazards_group() -> None:
 @click.option("--source", default=None, help="Source for rows that name none.")
 @click.pass_obj
 def hazards_import(settings: Settings, file: Path, fmt: str | None, source: str | None) -> None:
-    """Import hazard areas (upsert by hazard_code); bad rows are reported and skipped."""
+    """Import hazard areas (upsert by hazard_code); bad rows are reported and skipped.
+
+    A file that is not CSV/GeoJSON with the needed columns, or has no usable row, is refused
+    and nothing is written. The exit status is 1 when the file was refused or a row skipped.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from db.engine import transaction
     from etl.hazards import HazardFileError, import_hazard_file
 
@@ -233,14 +265,20 @@ def hazards_import(settings: Settings, file: Path, fmt: str | None, source: str 
             with transaction(sessions) as session:
                 report = import_hazard_file(session, file, fmt=fmt, default_source=source)
         except HazardFileError as exc:
-            _fail(f"{file}: {exc}")
+            _fail(f"{file}: {exc} (file refused, nothing imported)")
             return
-    for issue in report.issues:
-        click.echo(str(issue), err=True)
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            _fail(f"{file}: not imported, database unchanged ({cause})")
+            return
+    for issue in [*report.warnings, *report.issues]:
+        click.echo(f"{file}: {issue}", err=True)
     click.echo(
         f"{file}: {report.inserted} hazard areas added, {report.updated} updated, "
         f"{len(report.issues)} rows skipped"
     )
+    if report.issues:
+        sys.exit(1)
 
 
 @hazards_group.command("load-severity")
@@ -255,10 +293,15 @@ def hazards_import(settings: Settings, file: Path, fmt: str | None, source: str 
 def hazards_load_severity(settings: Settings, path: Path | None) -> None:
     """Load HNO 2023 mine-action severity and PiN per sub-district (idempotent)."""
     from db.engine import transaction
-    from etl.hazards import load_severity
+    from etl.hazards import HazardFileError, load_severity
 
-    with _sessions(settings) as sessions, transaction(sessions) as session:
-        report = load_severity(session, path)
+    with _sessions(settings) as sessions:
+        try:
+            with transaction(sessions) as session:
+                report = load_severity(session, path)
+        except HazardFileError as exc:
+            _fail(f"{path}: {exc} (file refused, nothing loaded)")
+            return
     click.echo(
         f"mine-action severity: {report.stored} indicator rows "
         f"({report.skipped} sub-districts not in admin_units)"

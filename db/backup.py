@@ -76,10 +76,31 @@ def backup(url: str, out: Path) -> int:
     return out.stat().st_size
 
 
-def restore(url: str, dump: Path, *, clean: bool = False) -> None:
-    """Restore ``dump`` into the database at ``url`` (which must exist), in one transaction."""
+# pg_dump's custom format starts with this; athar backup writes nothing else.
+_CUSTOM_MAGIC = b"PGDMP"
+
+
+def check_dump(dump: Path) -> None:
+    """Refuse, before anything is touched, a file that is not a pg_dump custom-format archive."""
     if not dump.is_file():
         raise ClusterError(f"no backup file at {dump}")
+    try:
+        with dump.open("rb") as handle:
+            head = handle.read(len(_CUSTOM_MAGIC))
+    except OSError as exc:
+        raise ClusterError(f"{dump}: cannot read ({exc.strerror or exc})") from None
+    if not head:
+        raise ClusterError(f"{dump}: the file is empty, not a backup")
+    if head != _CUSTOM_MAGIC:
+        raise ClusterError(
+            f"{dump}: byte 0: not a pg_dump custom-format archive (it does not start with "
+            "PGDMP); give a file written by athar backup"
+        )
+
+
+def restore(url: str, dump: Path, *, clean: bool = False) -> None:
+    """Restore ``dump`` into the database at ``url`` (which must exist), in one transaction."""
+    check_dump(dump)
     args, env = _libpq_env(url)
     database = make_url(url).database or "athar"
     options = ["--no-owner", "--single-transaction", "--exit-on-error"]
@@ -93,4 +114,6 @@ def restore(url: str, dump: Path, *, clean: bool = False) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise ClusterError(f"pg_restore failed: {result.stderr.strip()[-2000:]}")
+        raise ClusterError(
+            f"{dump}: pg_restore failed, nothing restored: {result.stderr.strip()[-2000:]}"
+        )

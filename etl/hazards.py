@@ -29,8 +29,13 @@ source            required per row unless given with ``--source``
 
 Admin P-codes (governorate, district, sub-district) are filled by point-in-polygon on
 ``admin_units`` (the point, or a point on the polygon's surface). A bad row is reported with
-its line number (CSV, counting the header as line 1) or feature index (GeoJSON) and skipped;
-good rows are stored; the file is one transaction.
+its line number (CSV, counting the header as line 1) or feature index (GeoJSON, 0-based as in
+``/features/N``) and skipped; good rows are stored; the file is one transaction. A
+self-intersecting polygon is repaired (GEOS ``make_valid``) with a warning giving GEOS's
+reason; a ring that is not closed or has fewer than four positions, or coordinates that are
+not finite lon/lat numbers, make the row bad. A file that is not CSV with the needed columns
+or not a GeoJSON FeatureCollection, or in which no row is usable, is refused and nothing is
+written.
 
 The mine-action severity (HNO 2023, reference 2022-12-31) is bundled as
 ``db/data/mine_action_severity_2023.csv`` and loaded into ``admin_indicators`` as
@@ -42,8 +47,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import io
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,8 +56,9 @@ from pathlib import Path
 from typing import Any
 
 from shapely import make_valid
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
 from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -60,6 +66,17 @@ from sqlalchemy.orm import Session
 from db.models import AdminIndicator, AdminUnit, SourceDocument
 from db.versions import bump
 from db.vocab import CONTAMINATION_TYPES, HAZARD_STATUSES, HAZARD_TYPES
+from etl.inputs import (
+    GeometryError,
+    InputFileError,
+    bad_string,
+    decode_text,
+    features_of,
+    parse_json,
+    read_bytes,
+    read_csv,
+    read_geometry,
+)
 
 SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
 SEVERITY_SOURCE = "OCHA HNO 2023, Protection - Mine Action AoR (sector dataset)"
@@ -96,16 +113,19 @@ FIELDS = (
 )
 
 
-class HazardFileError(Exception):
-    """The whole file is unusable (unreadable, not CSV/GeoJSON, no header)."""
+class HazardFileError(InputFileError):
+    """The whole file is unusable (unreadable, not CSV/GeoJSON, no header, no usable row)."""
 
 
 @dataclass(frozen=True)
 class RowIssue:
     where: str  # 'line 7' or 'feature 3'
     message: str
+    skipped: bool = True  # False for a warning about a row that was stored
 
     def __str__(self) -> str:
+        if not self.skipped:
+            return f"{self.where}: warning: {self.message}"
         return f"{self.where}: {self.message}; row skipped"
 
 
@@ -115,6 +135,7 @@ class HazardImportReport:
     inserted: int = 0
     updated: int = 0
     issues: list[RowIssue] = field(default_factory=list)
+    warnings: list[RowIssue] = field(default_factory=list)
 
 
 def _list(value: Any) -> list[str]:
@@ -171,6 +192,8 @@ def clean_row(
             area = float(raw["area_m2"])
         except (TypeError, ValueError):
             raise ValueError(f"area_m2 {raw['area_m2']!r} is not a number") from None
+        if not math.isfinite(area):
+            raise ValueError(f"area_m2 {raw['area_m2']!r} is not a finite number")
         if area < 0:
             raise ValueError("area_m2 is negative")
     reported_on = _date(raw.get("reported_on"), "reported_on")
@@ -229,38 +252,55 @@ def clean_row(
 
 
 def _csv_rows(data: str) -> Iterable[tuple[str, dict[str, Any], BaseGeometry | str]]:
-    reader = csv.DictReader(io.StringIO(data))
-    if not reader.fieldnames or "hazard_code" not in reader.fieldnames:
-        raise HazardFileError("no header row with a hazard_code column")
-    if not {"lat", "lon"} <= set(reader.fieldnames):
-        raise HazardFileError("CSV needs lat and lon columns")
-    for row in reader:
-        where = f"line {reader.line_num}"
+    try:
+        table = read_csv(data, required=("hazard_code", "lat", "lon"))
+    except InputFileError as exc:
+        raise HazardFileError(exc.message, exc.where) from None
+    for row in table.rows:
+        where = f"line {row.line}"
+        if row.problem:
+            yield where, row.values, row.problem
+            continue
+        lat_text, lon_text = row.values.get("lat"), row.values.get("lon")
         try:
-            lat, lon = float(row["lat"]), float(row["lon"])
-        except (TypeError, ValueError):
-            yield where, row, f"lat/lon {row.get('lat')!r}, {row.get('lon')!r} are not numbers"
+            lat, lon = float(lat_text or ""), float(lon_text or "")
+        except ValueError:
+            yield where, row.values, f"lat/lon {lat_text!r}, {lon_text!r} are not numbers"
+            continue
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            yield where, row.values, f"lat/lon {lat_text!r}, {lon_text!r} are not finite numbers"
             continue
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            yield where, row, f"lat/lon {lat}, {lon} are out of range"
+            yield where, row.values, f"lat/lon {lat}, {lon} are out of range"
             continue
-        yield where, row, Point(lon, lat)
+        yield where, row.values, Point(lon, lat)
 
 
 def _geojson_rows(data: str) -> Iterable[tuple[str, dict[str, Any], BaseGeometry | str]]:
     try:
-        document = json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise HazardFileError(f"not JSON: {exc}") from None
-    if document.get("type") != "FeatureCollection":
-        raise HazardFileError("not a GeoJSON FeatureCollection")
-    for index, feature in enumerate(document.get("features") or ()):
+        features = features_of(parse_json(data))
+    except InputFileError as exc:
+        raise HazardFileError(exc.message, exc.where) from None
+    for index, feature in enumerate(features):
         where = f"feature {index}"
-        props = (feature or {}).get("properties") or {}
+        pointer = f"/features/{index}"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            yield where, {}, f"{pointer}: not a GeoJSON Feature object"
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            yield where, {}, f"{pointer}/properties: properties must be a JSON object"
+            continue
+        unstorable = bad_string(props, f"{pointer}/properties")
+        if unstorable:
+            yield where, props, unstorable
+            continue
         try:
-            geometry = shape(feature["geometry"])
-        except Exception as exc:  # malformed GeoJSON geometry raises several types
-            yield where, props, f"unreadable geometry: {exc}"
+            geometry = read_geometry(
+                feature.get("geometry"), f"{pointer}/geometry", ("Point", "Polygon", "MultiPolygon")
+            )
+        except GeometryError as exc:
+            yield where, props, str(exc)
             continue
         yield where, props, geometry
 
@@ -301,20 +341,18 @@ ASSIGN_ADMIN_SQL = text(
 )
 
 
-def import_hazard_rows(
-    session: Session,
-    data: str,
-    *,
-    fmt: str,
-    default_source: str | None = None,
-    source_document_id: int | None = None,
-) -> HazardImportReport:
-    """Validate and upsert hazard rows from CSV/GeoJSON text. Does not commit."""
+def check_hazard_rows(
+    data: str, *, fmt: str, default_source: str | None = None
+) -> tuple[list[dict[str, Any]], HazardImportReport]:
+    """Validate every row without a database: the rows ready to store, and what was skipped.
+
+    HazardFileError when the file is unusable or not a single row is.
+    """
     if fmt not in ("csv", "geojson"):
         raise HazardFileError(f"unknown format {fmt!r}")
     rows = _csv_rows(data) if fmt == "csv" else _geojson_rows(data)
     report = HazardImportReport()
-    stored: list[int] = []
+    cleaned: list[dict[str, Any]] = []
     for where, raw, geometry in rows:
         report.rows += 1
         if isinstance(geometry, str):
@@ -325,6 +363,42 @@ def import_hazard_rows(
         except ValueError as exc:
             report.issues.append(RowIssue(where, str(exc)))
             continue
+        if not geometry.is_valid:
+            report.warnings.append(
+                RowIssue(where, f"geometry repaired ({explain_validity(geometry)})", skipped=False)
+            )
+        cleaned.append(row)
+    if not cleaned:
+        raise HazardFileError(
+            f"no usable row ({len(report.issues)} skipped)" if report.rows else "no rows"
+        )
+    return cleaned, report
+
+
+def import_hazard_rows(
+    session: Session,
+    data: str,
+    *,
+    fmt: str,
+    default_source: str | None = None,
+    source_document_id: int | None = None,
+) -> HazardImportReport:
+    """Validate and upsert hazard rows from CSV/GeoJSON text. Does not commit."""
+    cleaned, report = check_hazard_rows(data, fmt=fmt, default_source=default_source)
+    store_hazard_rows(session, cleaned, report, source_document_id=source_document_id)
+    return report
+
+
+def store_hazard_rows(
+    session: Session,
+    cleaned: list[dict[str, Any]],
+    report: HazardImportReport,
+    *,
+    source_document_id: int | None,
+) -> None:
+    """Upsert rows from :func:`check_hazard_rows`, counting them in ``report``."""
+    stored: list[int] = []
+    for row in cleaned:
         result = session.execute(_UPSERT_SQL, {**row, "source_document_id": source_document_id})
         hazard_id, inserted = result.one()
         stored.append(hazard_id)
@@ -335,18 +409,21 @@ def import_hazard_rows(
     if stored:
         session.execute(ASSIGN_ADMIN_SQL, {"ids": stored})
         bump(session, "hazard_areas")
-    return report
 
 
 def import_hazard_file(
     session: Session, path: Path, *, fmt: str, default_source: str | None = None
 ) -> HazardImportReport:
-    """``athar hazards import``: the file is one source document and one transaction."""
+    """``athar hazards import``: the file is one source document and one transaction.
+
+    Every row is checked before the first write, so a refused file writes nothing.
+    """
     try:
-        raw = path.read_bytes()
-        data = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HazardFileError(f"cannot read: {exc}") from None
+        raw = read_bytes(path)
+        data = decode_text(raw)
+    except InputFileError as exc:
+        raise HazardFileError(exc.message, exc.where) from None
+    cleaned, report = check_hazard_rows(data, fmt=fmt, default_source=default_source)
     checksum = hashlib.sha256(raw).hexdigest()
     key = f"hazards-file:{checksum}"
     document = session.scalars(
@@ -362,9 +439,8 @@ def import_hazard_file(
         )
         session.add(document)
         session.flush()
-    return import_hazard_rows(
-        session, data, fmt=fmt, default_source=default_source, source_document_id=document.id
-    )
+    store_hazard_rows(session, cleaned, report, source_document_id=document.id)
+    return report
 
 
 # --- Mine-action severity (HNO 2023) ------------------------------------------------------
@@ -408,28 +484,87 @@ class SeverityLoadReport:
     skipped: int = 0
 
 
+# The HNO severity scale; people in need is a count.
+_SEVERITY_RANGES = {"mine_action_severity": (1.0, 5.0), "mine_action_pin": (0.0, 1e9)}
+
+
+def _severity_records(path: Path) -> dict[str, dict[str, float]]:
+    """Sub-district P-code -> indicator values, every row checked; HazardFileError otherwise."""
+    try:
+        text = decode_text(read_bytes(path))
+    except InputFileError as exc:
+        raise HazardFileError(exc.message, exc.where) from None
+    # Comment lines become blank lines, so the line numbers in messages stay the file's own.
+    text = "\n".join("" if line.startswith("#") else line for line in text.split("\n"))
+    try:
+        table = read_csv(text, required=("admin3_pcode", *SEVERITY_INDICATORS))
+    except InputFileError as exc:
+        raise HazardFileError(exc.message, exc.where) from None
+    records: dict[str, dict[str, float]] = {}
+    first_line: dict[str, int] = {}
+    problems: list[str] = []
+    for row in table.rows:
+        pcode = row.values.get("admin3_pcode", "").strip()
+        if row.problem:
+            problems.append(f"line {row.line}: {row.problem}")
+            continue
+        if not pcode:
+            problems.append(f"line {row.line}: admin3_pcode is missing")
+            continue
+        if pcode in first_line:
+            problems.append(f"line {row.line}: {pcode} is listed again (line {first_line[pcode]})")
+            continue
+        numbers: dict[str, float] = {}
+        for indicator, (low, high) in _SEVERITY_RANGES.items():
+            raw = row.values.get(indicator, "")
+            try:
+                number = float(raw)
+            except ValueError:
+                number = math.nan
+            if not (math.isfinite(number) and low <= number <= high):
+                problems.append(
+                    f"line {row.line}: {indicator} {raw!r} is not a number {low:g}..{high:g}"
+                )
+                break
+            numbers[indicator] = number
+        else:
+            first_line[pcode] = row.line
+            records[pcode] = numbers
+    if problems:
+        shown = "; ".join(problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
+        raise HazardFileError(f"{len(problems)} bad row(s), nothing loaded: {shown}")
+    if not records:
+        raise HazardFileError("no rows after the header")
+    return records
+
+
 def load_severity(session: Session, path: Path | None = None) -> SeverityLoadReport:
-    """Upsert the severity indicators for sub-districts present in admin_units."""
+    """Upsert the severity indicators for sub-districts present in admin_units.
+
+    The file is reference data, so it loads whole or not at all: any bad row (a value that
+    is not a number in range, a sub-district listed twice) raises HazardFileError naming the
+    lines, before anything is written.
+    """
     path = path or bundled_severity_path()
     report = SeverityLoadReport()
     if not path.exists():
         return report
-    with path.open(encoding="utf-8", newline="") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    records = list(csv.DictReader(lines))
+    records = _severity_records(path)
     known = set(session.scalars(select(AdminUnit.pcode).where(AdminUnit.level == 3)))
     values = []
-    for record in records:
-        if record["admin3_pcode"] not in known:
+    for pcode, numbers in records.items():
+        if pcode not in known:
             report.skipped += 1
             continue
         for indicator in SEVERITY_INDICATORS:
             values.append(
                 {
-                    "admin_pcode": record["admin3_pcode"],
+                    "admin_pcode": pcode,
                     "indicator": indicator,
                     "reference_date": SEVERITY_REFERENCE_DATE,
-                    "value": float(record[indicator]),
+                    "value": numbers[indicator],
                     "source": SEVERITY_SOURCE,
                 }
             )

@@ -31,12 +31,16 @@ Rules:
 * **True overlaps** that remain are resolved at query time: the most recent
   ``valid_from`` wins, then the most recent ``observed_on``, then the zone stored last
   (see :mod:`db.control`).
-* **Bad features** are reported with their index (0-based, in file order). Unknown parties
-  are a warning: the feature is skipped. Invalid geometry (self-intersection, bad rings)
-  is repaired with GEOS ``make_valid`` and reported as a warning; geometry that is empty or
-  has no area after repair, a missing or impossible date (2021-02-30), ``valid_from`` after
-  ``valid_to``, or bad shares are errors. Any error refuses the whole file and nothing is
-  written, unless ``skip_bad`` is set, in which case those features are skipped too.
+* **Bad features** are reported with their index (0-based, in file order, as in the JSON
+  pointer ``/features/N``). Unknown parties are a warning: the feature is skipped.
+  Topologically invalid geometry (self-intersection) is repaired with GEOS ``make_valid`` and
+  reported as a warning with GEOS's reason; structurally broken geometry (a ring not closed or
+  with fewer than four positions, coordinates that are not finite lon/lat numbers, a type
+  other than Polygon or MultiPolygon), geometry that has no area after repair, a missing or
+  impossible date (2021-02-30), ``valid_from`` after ``valid_to``, or bad shares are errors.
+  Any error refuses the whole file and nothing is written, unless ``skip_bad`` is set, in
+  which case those features are skipped too. A file that is not a GeoJSON FeatureCollection,
+  or in which no feature is usable, is always refused.
 * Re-importing the same file (same SHA-256) replaces the zones it created before.
 * After a successful import every incident's control is refreshed.
 """
@@ -46,7 +50,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -56,7 +60,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely import make_valid
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from sqlalchemy import delete, select, text
@@ -66,6 +70,16 @@ from db.control import refresh_incident_control
 from db.models import AdminUnit, ControlZone, ControlZoneParty, SourceDocument
 from db.parties import PartyTaxonomy, load_party_taxonomy
 from db.versions import bump
+from etl.inputs import (
+    GeometryError,
+    InputFileError,
+    bad_string,
+    decode_text,
+    features_of,
+    parse_json,
+    read_bytes,
+    read_geometry,
+)
 
 DEFAULT_SERIES = "imported"
 BUNDLED_PREFIX = "bundled:"
@@ -80,6 +94,8 @@ class FeatureIssue:
     message: str
 
     def __str__(self) -> str:
+        if self.index < 0:  # the file as a whole
+            return f"{self.severity}: {self.message}"
         return f"feature {self.index}: {self.severity}: {self.message}"
 
 
@@ -188,27 +204,55 @@ def _shares(raw: Any, codes: list[str], taxonomy: PartyTaxonomy) -> list[float |
     return values
 
 
+def collection_metadata(document: Any) -> dict[str, str]:
+    """The collection-level ``metadata`` member's text values (anything else is ignored)."""
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    if not isinstance(metadata, dict):
+        return {}
+    return {
+        str(key): value
+        for key, value in metadata.items()
+        if isinstance(value, str) and bad_string(value, "") is None
+    }
+
+
 def parse_features(
-    document: dict[str, Any],
+    document: Any,
     *,
     taxonomy: PartyTaxonomy | None = None,
     default_source: str | None = None,
 ) -> tuple[list[ParsedZone], list[FeatureIssue]]:
     """Check every feature of a GeoJSON FeatureCollection; no database needed."""
     taxonomy = taxonomy or load_party_taxonomy()
-    if document.get("type") != "FeatureCollection" or not isinstance(
-        document.get("features"), list
-    ):
-        return [], [FeatureIssue(-1, "error", "not a GeoJSON FeatureCollection")]
-    metadata = document.get("metadata") or {}
-    file_source = default_source or metadata.get("source")
+    try:
+        features = features_of(document)
+    except InputFileError as exc:
+        return [], [FeatureIssue(-1, "error", str(exc))]
+    file_source = default_source or collection_metadata(document).get("source")
     zones: list[ParsedZone] = []
     issues: list[FeatureIssue] = []
-    for index, feature in enumerate(document["features"]):
-        props = (feature or {}).get("properties") or {}
+    for index, feature in enumerate(features):
+        pointer = f"/features/{index}"
 
         def error(message: str, index: int = index) -> None:
             issues.append(FeatureIssue(index, "error", message))
+
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            error(f"{pointer}: not a GeoJSON Feature object")
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            error(f"{pointer}/properties: properties must be a JSON object")
+            continue
+        unstorable = bad_string(props, f"{pointer}/properties")
+        if unstorable:
+            error(unstorable)
+            continue
+        texts = {name: props.get(name) for name in ("label", "source", "admin3_pcode")}
+        not_text = [name for name, value in texts.items() if not isinstance(value, str | None)]
+        if not_text:
+            error(f"{pointer}/properties/{not_text[0]}: must be a string")
+            continue
 
         # Parties first: an unknown party skips the feature with a warning only.
         names = _split_parties(props.get("parties"))
@@ -255,17 +299,15 @@ def parse_features(
         if not source:
             error("no source (property 'source' or the file's metadata.source)")
             continue
-        raw_geometry = (feature or {}).get("geometry")
         try:
-            geometry = shape(raw_geometry) if raw_geometry else None
-        except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            error(f"unreadable geometry: {exc}")
+            geometry = read_geometry(
+                feature.get("geometry"), f"{pointer}/geometry", ("Polygon", "MultiPolygon")
+            )
+        except GeometryError as exc:
+            error(str(exc))
             continue
-        if geometry is None or geometry.is_empty:
-            error("empty geometry")
-            continue
-        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-            error(f"geometry is a {geometry.geom_type}; a Polygon or MultiPolygon is needed")
+        if geometry.is_empty:
+            error(f"{pointer}/geometry: empty geometry")
             continue
         if not geometry.is_valid:
             reason = explain_validity(geometry)
@@ -273,11 +315,7 @@ def parse_features(
             issues.append(FeatureIssue(index, "warning", f"geometry repaired ({reason})"))
         polygons = polygonal_parts(geometry)
         if polygons.is_empty or polygons.area == 0:
-            error("geometry has no area")
-            continue
-        lon_min, lat_min, lon_max, lat_max = polygons.bounds
-        if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
-            error("coordinates are not lon/lat degrees (EPSG:4326)")
+            error(f"{pointer}/geometry: geometry has no area")
             continue
         zones.append(
             ParsedZone(
@@ -398,7 +436,7 @@ def store_zones(
 
 
 def _source_document(
-    session: Session, *, source_key: str, title: str, checksum: str, metadata: dict[str, Any]
+    session: Session, *, source_key: str, title: str, checksum: str, metadata: dict[str, str]
 ) -> tuple[SourceDocument, int]:
     """The document standing for a zone file, and how many zones it had (now deleted)."""
     document = session.scalars(
@@ -434,13 +472,19 @@ def _source_document(
     return document, replaced
 
 
-def read_geojson(path: Path) -> tuple[dict[str, Any], str]:
-    """The parsed document and the SHA-256 of its bytes (gzip-compressed files allowed)."""
-    raw = path.read_bytes()
+def read_geojson(path: Path) -> tuple[Any, str]:
+    """The parsed document and the SHA-256 of its bytes (gzip-compressed files allowed).
+
+    InputFileError when the file cannot be read, decompressed, decoded or parsed as JSON.
+    """
+    raw = read_bytes(path)
     checksum = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return json.loads(raw.decode("utf-8")), checksum
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFileError(f"not a readable gzip file ({exc})") from None
+    return parse_json(decode_text(raw)), checksum
 
 
 def import_zone_document(
@@ -459,13 +503,18 @@ def import_zone_document(
 
     Does not commit: the caller commits once per file (or rolls back on the exception).
     """
-    report = ZoneImportReport(features=len(document.get("features") or ()))
+    features = document.get("features") if isinstance(document, dict) else None
+    report = ZoneImportReport(features=len(features) if isinstance(features, list) else 0)
     zones, issues = parse_features(document, default_source=source)
     report.issues = issues
-    if report.errors and (not skip_bad or any(i.index < 0 for i in report.errors)):
+    if any(issue.index < 0 for issue in report.errors):
+        raise ZoneImportError("not a zone file; nothing imported", report)
+    if report.errors and not skip_bad:
         raise ZoneImportError(f"{len(report.errors)} bad feature(s); nothing imported", report)
+    if not zones:
+        raise ZoneImportError("no usable feature; nothing imported", report)
     report.skipped = report.features - len(zones)
-    metadata = document.get("metadata") or {}
+    metadata = collection_metadata(document)
     doc, report.replaced = _source_document(
         session,
         source_key=source_key or f"zones-file:{checksum}",
@@ -494,6 +543,7 @@ def import_zone_file(
     if series.startswith(BUNDLED_PREFIX):
         raise ValueError(f"series names starting with {BUNDLED_PREFIX!r} are reserved")
     document, checksum = read_geojson(path)
+    features_of(document)  # not a FeatureCollection with features: refused as a file
     return import_zone_document(
         session,
         document,
@@ -541,7 +591,7 @@ def load_bundled_zones(
         if existing is not None and existing.checksum == checksum and not force:
             report.unchanged.append(name)
             continue
-        metadata = document.get("metadata") or {}
+        metadata = collection_metadata(document)
         result = import_zone_document(
             session,
             document,

@@ -7,6 +7,7 @@ over a bundled :class:`~gazetteer.data.Gazetteer` before resolving.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -22,10 +23,29 @@ from gazetteer.normalize import is_arabic, strict_key
 EDITOR_SOURCE_PREFIX = "editor:"
 EDITABLE_KINDS = ("community", "neighbourhood", "camp", "landmark", "settlement")
 _SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)  # lon/lat box around Syria, with a margin
+# The same limits the HTTP API states, so the command line cannot store what the API refuses.
+MAX_NAME_CHARS = 200
+MAX_SOURCE_CHARS = 500
+MAX_TARGET_CHARS = 40
+_MAX_PLACE_ID = 2**31 - 1  # places.id is an integer column
 
 
 class AdditionError(ValueError):
     """An addition that cannot be stored, with a reason meant for the editor."""
+
+
+def _check_text(field: str, value: str | None, limit: int) -> None:
+    """Text PostgreSQL can store (no NUL, no lone surrogate), within the stated length."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise AdditionError(f"{field}: must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AdditionError(f"{field}: is not valid Unicode text") from None
+    if len(value) > limit:
+        raise AdditionError(f"{field}: longer than {limit} characters")
 
 
 @dataclass(frozen=True)
@@ -35,30 +55,35 @@ class Target:
     label: str
 
 
-def _find_target(session: Session, target: str) -> Target:
+def _find_target(session: Session, target: str, field: str = "target") -> Target:
+    _check_text(field, target, MAX_TARGET_CHARS)
     if re.fullmatch(r"SY[0-9]{2}([0-9]{2}){0,2}", target) or target == "SY":
         unit = session.get(AdminUnit, target)
         if unit is None:
-            raise AdditionError(f"no admin unit {target!r}")
+            raise AdditionError(f"{field}: no admin unit {target!r}")
         return Target(None, unit.pcode, unit.name_en)
     place = session.scalar(
         select(Place).where(or_(Place.pcode == target, Place.source_ref == target))
     )
-    if place is None and target.isdigit():
+    if place is None and target.isascii() and target.isdigit() and int(target) <= _MAX_PLACE_ID:
         place = session.get(Place, int(target))
     if place is None:
-        raise AdditionError(f"no place {target!r} (give a P-code, a gazetteer id or a place id)")
+        raise AdditionError(
+            f"{field}: no place {target!r} (give a P-code, a gazetteer id or a place id)"
+        )
     return Target(place.id, None, place.name_en)
 
 
 def add_alias(session: Session, *, target: str, alias: str, source: str, added_by: str) -> int:
     """Store another spelling of a place or admin unit; returns the name row's id."""
+    _check_text("alias", alias, MAX_NAME_CHARS)
+    _check_text("source", source, MAX_SOURCE_CHARS)
     name = " ".join(alias.split())
     key = strict_key(name) if name else ""
     if not key:
-        raise AdditionError("the alias is empty once normalised")
+        raise AdditionError("alias: empty once normalised")
     if not source.strip():
-        raise AdditionError("a source is required for every addition")
+        raise AdditionError("source: required for every addition")
     found = _find_target(session, target)
     lang = "ar" if is_arabic(name) else "ar-Latn"
     existing = session.scalar(
@@ -100,21 +125,28 @@ def add_place(
     parent: str | None = None,
 ) -> Place:
     """Store a new place (e.g. a camp); its admin units come from point-in-polygon."""
+    _check_text("name", name, MAX_NAME_CHARS)
+    _check_text("name_ar", name_ar, MAX_NAME_CHARS)
+    _check_text("source", source, MAX_SOURCE_CHARS)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise AdditionError(f"lat, lon: ({lat}, {lon}) are not finite numbers")
     name = " ".join(name.split())
     if not name or not strict_key(name):
-        raise AdditionError("the place needs a name")
+        raise AdditionError("name: the place needs a name")
     if kind not in EDITABLE_KINDS:
-        raise AdditionError(f"kind must be one of {', '.join(EDITABLE_KINDS)}")
+        raise AdditionError(f"kind: must be one of {', '.join(EDITABLE_KINDS)}")
     if not source.strip():
-        raise AdditionError("a source is required for every addition")
+        raise AdditionError("source: required for every addition")
     min_lon, min_lat, max_lon, max_lat = _SYRIA_BOUNDS
     if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
-        raise AdditionError(f"({lat}, {lon}) is not in or near Syria (lat, lon order)")
+        raise AdditionError(
+            f"lat, lon: ({lat}, {lon}) is not in or near Syria (check the lat, lon order)"
+        )
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)  # x = lon, y = lat
     sub_district = session.scalar(
         select(AdminUnit.pcode).where(AdminUnit.level == 3, func.ST_Contains(AdminUnit.geom, point))
     )
-    parent_id = _find_target(session, parent).place_id if parent else None
+    parent_id = _find_target(session, parent, "parent").place_id if parent else None
     place = Place(
         kind=kind,
         name_en=name,

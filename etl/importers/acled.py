@@ -11,13 +11,12 @@ then through the shared party taxonomy.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 from etl.importers.record import ImportProblem, ImportResult, RowError, build_record
+from etl.inputs import InputFileError, read_csv, read_text_file
 from etl.report.parties import AMBIGUOUS, UNKNOWN_CODES, category_of, find_parties
 
 REQUIRED_COLUMNS = (
@@ -154,17 +153,20 @@ def _values(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_acled(source: str | Path) -> ImportResult:
-    """Records from an ACLED CSV export (text or path); rows outside Syria are skipped."""
-    text = Path(source).read_text(encoding="utf-8-sig") if isinstance(source, Path) else source
+    """Records from an ACLED CSV export (text or path); rows outside Syria are skipped.
+
+    A file without ACLED's columns raises :class:`~etl.inputs.InputFileError`.
+    """
+    text = read_text_file(source) if isinstance(source, Path) else source
+    table = read_csv(text, required=REQUIRED_COLUMNS)
+    if not table.rows:
+        raise InputFileError("no rows after the header")
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        result.problems.append(ImportProblem(1, f"missing ACLED columns: {', '.join(missing)}"))
-        return result
-    for row in reader:
-        line = reader.line_num
+    for csv_row in table.rows:
+        line, row = csv_row.line, csv_row.values
+        if csv_row.problem:
+            result.problems.append(ImportProblem(line, csv_row.problem))
+            continue
         country = (row.get("country") or "Syria").strip()
         if country and country != "Syria":
             result.problems.append(ImportProblem(line, f"country {country!r} is not Syria"))

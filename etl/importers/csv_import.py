@@ -8,39 +8,37 @@
 killed_total >= 5 when blank), ``victim_categories`` and ``controlling_force_categories``
 (codes separated by ``;``), ``facility``, ``controlling_force``, ``evidence``.
 
-Unknown columns are ignored with one problem noted; a row with a bad value is skipped and
+A file that is not such a table (no ``date`` column, a column named twice, broken quoting,
+no rows) raises :class:`~etl.inputs.InputFileError`. Unknown columns are ignored with a
+warning; a row with a bad value, or with more or fewer values than the header, is skipped and
 reported with its line number.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from etl.importers.record import ImportProblem, ImportResult, RowError, build_record
+from etl.inputs import InputFileError, read_csv, read_text_file
 from etl.report.model import INTERCHANGE_FIELDS
 
 
 def import_csv(source: str | Path) -> ImportResult:
     """Records from CSV text or a CSV file path."""
-    text = Path(source).read_text(encoding="utf-8-sig") if isinstance(source, Path) else source
+    text = read_text_file(source) if isinstance(source, Path) else source
+    table = read_csv(text, required=("date",))
+    if not table.rows:
+        raise InputFileError("no rows after the header")
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    if "date" not in header:
-        result.problems.append(ImportProblem(1, "header has no 'date' column"))
-        return result
-    unknown = [name for name in header if name not in INTERCHANGE_FIELDS]
+    unknown = [name for name in table.header if name and name not in INTERCHANGE_FIELDS]
     if unknown:
-        result.problems.append(ImportProblem(1, f"ignored unknown columns: {', '.join(unknown)}"))
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            result.problems.append(ImportProblem(line, "row has more values than the header"))
+        result.warnings.append(ImportProblem(1, f"ignored unknown columns: {', '.join(unknown)}"))
+    for row in table.rows:
+        if row.problem:
+            result.problems.append(ImportProblem(row.line, row.problem))
             continue
         try:
-            result.add(build_record(row), line)
+            result.add(build_record(row.values), row.line)
         except RowError as error:
-            result.problems.append(ImportProblem(line, str(error)))
+            result.problems.append(ImportProblem(row.line, str(error)))
     return result

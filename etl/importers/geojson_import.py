@@ -1,14 +1,25 @@
 """GeoJSON incidents: a FeatureCollection of Point features whose properties are interchange
-fields. The point gives lat/lon (properties may omit them); features with another geometry,
-no geometry or bad properties are skipped and reported by their 1-based feature number."""
+fields. The point gives lat/lon (properties may omit them).
+
+A document that is not JSON, or not a FeatureCollection with features, raises
+:class:`~etl.inputs.InputFileError`. Features with another geometry, no geometry, a malformed
+point or bad properties are skipped and reported by their 0-based index (``feature 2`` is
+``/features/2``), the message naming the JSON pointer of the bad member."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from etl.importers.record import ImportProblem, ImportResult, RowError, build_record
+from etl.inputs import (
+    GeometryError,
+    bad_string,
+    features_of,
+    parse_json,
+    read_geometry,
+    read_text_file,
+)
 
 
 def import_geojson(source: str | Path | dict[str, Any]) -> ImportResult:
@@ -16,34 +27,36 @@ def import_geojson(source: str | Path | dict[str, Any]) -> ImportResult:
     if isinstance(source, dict):
         document: Any = source
     else:
-        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
+        document = parse_json(read_text_file(source) if isinstance(source, Path) else source)
+
+    def skip(index: int, message: str) -> None:
+        result.problems.append(ImportProblem(index, message, unit="feature"))
+
+    for index, feature in enumerate(features_of(document)):
+        pointer = f"/features/{index}"
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            skip(index, f"{pointer}: not a GeoJSON Feature object")
+            continue
+        properties = feature.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            skip(index, f"{pointer}/properties: properties must be a JSON object")
+            continue
+        unstorable = bad_string(properties, f"{pointer}/properties")
+        if unstorable:
+            skip(index, unstorable)
+            continue
         try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            result.problems.append(ImportProblem(error.lineno, f"not JSON: {error.msg}"))
-            return result
-    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        result.problems.append(ImportProblem(0, "not a GeoJSON FeatureCollection"))
-        return result
-    for number, feature in enumerate(document.get("features") or [], start=1):
-        if not isinstance(feature, dict):
-            result.problems.append(ImportProblem(number, "feature is not an object"))
+            point = read_geometry(feature.get("geometry"), f"{pointer}/geometry", ("Point",))
+        except GeometryError as error:
+            skip(index, str(error))
             continue
-        geometry = feature.get("geometry") or {}
-        properties = dict(feature.get("properties") or {})
-        if geometry.get("type") != "Point":
-            result.problems.append(
-                ImportProblem(number, f"geometry {geometry.get('type')!r} is not a Point")
-            )
-            continue
-        coordinates = geometry.get("coordinates") or []
-        if len(coordinates) < 2:
-            result.problems.append(ImportProblem(number, "Point has no coordinates"))
-            continue
-        properties.setdefault("lon", coordinates[0])
-        properties.setdefault("lat", coordinates[1])
+        values = dict(properties)
+        values.setdefault("lon", point.x)
+        values.setdefault("lat", point.y)
         try:
-            result.add(build_record(properties), number)
+            result.add(build_record(values), index)
         except RowError as error:
-            result.problems.append(ImportProblem(number, str(error)))
+            skip(index, str(error))
     return result

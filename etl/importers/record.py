@@ -7,6 +7,7 @@ a record imported from any format obeys the format the report parser emits.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from db import vocab
 from db.parties import load_party_taxonomy
+from etl.inputs import bad_string
 from etl.report.model import EVIDENCE_MAX_CHARS, INTERCHANGE_FIELDS
 from etl.report.places import GOVERNORATES, governorate_name
 
@@ -33,6 +35,10 @@ _INT_FIELDS = ("killed_total", "killed_children", "killed_women", "injured")
 # A generous box around Syria: points outside it are typos (swapped lat/lon, missing minus).
 _LAT_RANGE = (32.0, 37.6)
 _LON_RANGE = (35.4, 42.5)
+# Counts are stored as PostgreSQL integers; a larger number is a typo, not a count.
+_MAX_COUNT = 2**31 - 1
+# Earlier dates are typos (0000, 0021); later ones cannot be documented yet.
+_EARLIEST_YEAR = 1900
 
 
 class RowError(ValueError):
@@ -41,15 +47,23 @@ class RowError(ValueError):
 
 @dataclass(frozen=True)
 class ImportProblem:
-    line: int  # CSV line number, or 1-based feature number for GeoJSON
+    line: int  # CSV line number, or the 0-based feature index for GeoJSON (as in /features/N)
     message: str
+    unit: str = "line"  # 'line' or 'feature'
+
+    @property
+    def where(self) -> str:
+        return f"{self.unit} {self.line}"
 
 
 @dataclass
 class ImportResult:
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Rows or features skipped, with the reason.
     problems: list[ImportProblem] = field(default_factory=list)
-    # The line (CSV) or 1-based feature number (GeoJSON) each record came from.
+    # Notes that skip nothing (columns ignored).
+    warnings: list[ImportProblem] = field(default_factory=list)
+    # The line (CSV) or 0-based feature index (GeoJSON) each record came from.
     lines: list[int] = field(default_factory=list)
 
     def add(self, record: dict[str, Any], line: int) -> None:
@@ -61,24 +75,39 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _plausible(first_day: dt.date, text: str) -> None:
+    if first_day.year < _EARLIEST_YEAR:
+        raise RowError(f"date {text!r} is before {_EARLIEST_YEAR}")
+    if first_day > dt.date.today():
+        raise RowError(f"date {text!r} is in the future")
+
+
 def parse_date(value: object) -> tuple[str, str]:
     """ISO date and its precision from "2021-03-12", "2021-03", "2021" or "12 March 2021"."""
     if _blank(value):
         raise RowError("date is missing")
     text = str(value).strip()
     if re.fullmatch(r"\d{4}", text):
+        if int(text) == 0:
+            raise RowError(f"date {text!r} is not a real year")
+        _plausible(dt.date(int(text), 1, 1), text)
         return text, "year"
     if re.fullmatch(r"\d{4}-\d{2}", text):
         try:
-            dt.date(int(text[:4]), int(text[5:]), 1)
+            first = dt.date(int(text[:4]), int(text[5:]), 1)
         except ValueError:
             raise RowError(f"date {text!r} is not a real month") from None
+        _plausible(first, text)
         return text, "month"
     for pattern in ("%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d/%m/%Y", "%B %d, %Y"):
         try:
-            return dt.datetime.strptime(text, pattern).date().isoformat(), "day"
+            day = dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        _plausible(day, text)
+        return day.isoformat(), "day"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise RowError(f"date {text!r} is not a real day")
     raise RowError(f"date {text!r} is not YYYY-MM-DD, YYYY-MM, YYYY or '12 March 2021'")
 
 
@@ -91,6 +120,8 @@ def _int(name: str, value: object) -> int | None:
         raise RowError(f"{name} {value!r} is not a whole number") from None
     if number < 0:
         raise RowError(f"{name} {number} is negative")
+    if number > _MAX_COUNT:
+        raise RowError(f"{name} {number} is too large to be a count")
     return number
 
 
@@ -101,6 +132,8 @@ def _float(name: str, value: object, bounds: tuple[float, float]) -> float | Non
         number = float(str(value).strip())
     except ValueError:
         raise RowError(f"{name} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(f"{name} {value!r} is not a finite number")
     if not bounds[0] <= number <= bounds[1]:
         raise RowError(f"{name} {number} is outside Syria ({bounds[0]}..{bounds[1]})")
     return number
@@ -142,6 +175,10 @@ def _bool(name: str, value: object) -> bool | None:
 
 def build_record(values: Mapping[str, object]) -> dict[str, Any]:
     """An interchange record from loosely typed values; raises RowError on a bad value."""
+    for name, value in values.items():
+        unstorable = bad_string(value, str(name))
+        if unstorable:
+            raise RowError(unstorable)
     date, precision = parse_date(values.get("date"))
     stated_precision = values.get("date_precision")
     if not _blank(stated_precision) and stated_precision != precision:

@@ -5,6 +5,9 @@ rows by line; this loader resolves places that came without coordinates through 
 gazetteer, and stores the good rows in one transaction per file, each with a provenance span
 pointing at its line (or feature) in the stored file. Re-importing the same or a corrected
 file updates rather than duplicates (the document key is the file name and format).
+
+A file the importer refuses as a whole, or one in which not a single row is usable, raises
+:class:`~etl.inputs.InputFileError` before anything is written.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from db.audit import record as audit
 from db.control import refresh_incident_control
 from db.versions import bump
 from etl.importers import ImportProblem, ImportResult, import_acled, import_csv, import_geojson
+from etl.inputs import InputFileError, read_text_file
 from etl.loaders.report import IngestSummary, store_incidents, upsert_document
 
 IMPORTERS = {"csv": import_csv, "geojson": import_geojson, "acled": import_acled}
@@ -30,7 +34,16 @@ IMPORTERS = {"csv": import_csv, "geojson": import_geojson, "acled": import_acled
 class StructuredImport:
     summary: IngestSummary
     problems: list[ImportProblem] = field(default_factory=list)
+    warnings: list[ImportProblem] = field(default_factory=list)
     resolved_places: int = 0
+
+
+class NoUsableRows(InputFileError):
+    """Every row of the file was bad: the file is refused, its ``problems`` say why."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"no usable row ({len(problems)} skipped)")
+        self.problems = problems
 
 
 def _locate(record: dict[str, Any]) -> bool:
@@ -70,13 +83,19 @@ def _line_offsets(content: str) -> list[int]:
 def import_structured(
     session: Session, path: Path, file_format: str, *, actor: str = "cli"
 ) -> StructuredImport:
-    """Validate, locate and store one file in the caller's transaction; never commits."""
-    content = path.read_text(encoding="utf-8-sig")
+    """Validate, locate and store one file in the caller's transaction; never commits.
+
+    Everything is validated before the first write, so a refused file costs no rollback.
+    """
+    content = read_text_file(path)
+    parsed: ImportResult = IMPORTERS[file_format](content)
+    if not parsed.records:
+        raise NoUsableRows(parsed.problems)
     source_key = f"{file_format}:{path.name}"
     session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": source_key})
-    parsed: ImportResult = IMPORTERS[file_format](content)
     outcome = StructuredImport(summary=IngestSummary(source_key=source_key))
     outcome.problems = list(parsed.problems)
+    outcome.warnings = list(parsed.warnings)
     document = upsert_document(
         session,
         source_key=source_key,

@@ -89,4 +89,4 @@ def test_import_file_reports_bad_rows(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["etl", "convert", str(data)])
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)) == 1
-    assert "incidents.csv:3:" in result.stderr
+    assert "incidents.csv: line 3:" in result.stderr

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 
-from etl.importers import import_acled, import_csv, import_geojson
+import pytest
+
+from etl.importers import InputFileError, import_acled, import_csv, import_geojson
 from etl.report.model import INTERCHANGE_FIELDS
 
 CSV_TEXT = """date,place_text,governorate,lat,lon,weapon,killed_total,killed_children,victim_categories,perpetrator_category,perpetrator_subcategory,evidence
@@ -42,9 +44,10 @@ def test_csv_bad_rows_are_reported_with_line_numbers() -> None:
     assert "weapon" in problems[7]
 
 
-def test_csv_without_date_column() -> None:
-    result = import_csv("place_text\nSomewhere\n")
-    assert result.records == [] and result.problems[0].line == 1
+def test_csv_without_date_column_is_refused() -> None:
+    with pytest.raises(InputFileError, match="missing column") as refused:
+        import_csv("place_text\nSomewhere\n")
+    assert refused.value.where == "line 1"
 
 
 def test_geojson_points() -> None:
@@ -77,12 +80,13 @@ def test_geojson_points() -> None:
     result = import_geojson(json.dumps(document))
     [record] = result.records
     assert (record["lat"], record["lon"]) == (35.1, 36.7)
-    assert [p.line for p in result.problems] == [2, 3]
+    assert [p.where for p in result.problems] == ["feature 1", "feature 2"]
 
 
-def test_geojson_not_json() -> None:
-    result = import_geojson("{not json")
-    assert result.records == [] and "not JSON" in result.problems[0].message
+def test_geojson_not_json_is_refused() -> None:
+    with pytest.raises(InputFileError, match="not JSON") as refused:
+        import_geojson("{not json")
+    assert refused.value.where == "line 1, column 2"
 
 
 ACLED_TEXT = """event_date,event_type,sub_event_type,actor1,admin1,admin2,admin3,location,latitude,longitude,geo_precision,fatalities,notes,source,country
@@ -113,6 +117,6 @@ def test_acled_rows() -> None:
     assert "Iraq" in lines[4] and "fatalities" in lines[5]
 
 
-def test_acled_missing_columns() -> None:
-    result = import_acled("event_date,notes\n2021-01-01,x\n")
-    assert result.records == [] and "missing ACLED columns" in result.problems[0].message
+def test_acled_missing_columns_are_refused() -> None:
+    with pytest.raises(InputFileError, match="missing column"):
+        import_acled("event_date,notes\n2021-01-01,x\n")

@@ -137,7 +137,7 @@ def test_cli_ingest_reports_unreadable_file(gazetteer_loaded: Engine, tmp_path: 
     url = gazetteer_loaded.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(main, ["etl", "ingest", str(junk)], env={"DATABASE_URL": url})
     assert result.exit_code == 1
-    assert "cannot read as UTF-8" in result.output
+    assert "save the file as UTF-8" in result.output and "nothing stored" in result.output
     assert "Traceback" not in result.output
 
 

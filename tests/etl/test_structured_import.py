@@ -88,7 +88,7 @@ def test_geojson_import(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "incidents.geojson"
     path.write_text(json.dumps(collection), encoding="utf-8")
     outcome = import_structured(session, path, "geojson")
-    assert [problem.line for problem in outcome.problems] == [2]
+    assert [problem.where for problem in outcome.problems] == ["feature 1"]
     (stored,) = _stored(session, "geojson:incidents.geojson")
     assert stored.date_precision == "month" and stored.admin1_pcode == "SY07"
 
@@ -101,4 +101,4 @@ def test_cli_import_exits_1_when_rows_were_skipped(scratch_engine: Engine, tmp_p
         main, ["etl", "import", str(path), "--format", "csv"], env={"DATABASE_URL": url}
     )
     assert result.exit_code == 1
-    assert f"{path}:4:" in result.output and "2 stored" in result.output
+    assert f"{path}: line 4:" in result.output and "2 stored" in result.output
