@@ -127,13 +127,13 @@ def check_search_geometry(geometry: Any) -> dict[str, Any]:
         raise Problem(422, f"geometry: type must be Polygon or MultiPolygon, not {kind!r}")
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
-        _check_rings(coordinates, "Polygon")
+        _check_rings(coordinates, "geometry: Polygon")
     else:
         if not isinstance(coordinates, list) or not coordinates:
-            raise Problem(422, "MultiPolygon: expected a non-empty list of polygons")
+            raise Problem(422, "geometry: MultiPolygon: expected a non-empty list of polygons")
         vertices = 0
         for index, polygon in enumerate(coordinates):
-            vertices += _check_rings(polygon, f"MultiPolygon polygon {index}")
+            vertices += _check_rings(polygon, f"geometry: MultiPolygon polygon {index}")
             if vertices > MAX_SEARCH_VERTICES:
                 raise Problem(
                     413,

@@ -79,17 +79,17 @@ def search_cases() -> Iterator[HttpCase]:
         "nan_coordinate": (
             b'{"geometry": {"type": "Polygon", "coordinates": '
             b"[[[NaN, 36.1], [36.3, 36.1], [36.3, 36.3], [NaN, 36.1]]]}}",
-            "Polygon ring 0",
+            "geometry: Polygon ring 0",
         ),
         "infinity_coordinate": (
             b'{"geometry": {"type": "Polygon", "coordinates": '
             b"[[[Infinity, 36.1], [36.3, 36.1], [36.3, 36.3], [Infinity, 36.1]]]}}",
-            "Polygon ring 0",
+            "geometry: Polygon ring 0",
         ),
         "huge_number_coordinate": (
             b'{"geometry": {"type": "Polygon", "coordinates": '
             b"[[[1e400, 36.1], [36.3, 36.1], [36.3, 36.3], [1e400, 36.1]]]}}",
-            "Polygon ring 0",
+            "geometry: Polygon ring 0",
         ),
     }
     for kind, (body, name) in raw.items():
@@ -120,25 +120,29 @@ def search_cases() -> Iterator[HttpCase]:
             ("Polygon",),
             (422,),
         ),
-        "unclosed_ring": (polygon_body(SQUARE[:-1]), ("Polygon ring 0", "not closed"), (422,)),
+        "unclosed_ring": (
+            polygon_body(SQUARE[:-1]),
+            ("geometry: Polygon ring 0", "not closed"),
+            (422,),
+        ),
         "too_few_points": (
             polygon_body([SQUARE[0], SQUARE[1], SQUARE[0]]),
-            ("Polygon ring 0", "four positions"),
+            ("geometry: Polygon ring 0", "four positions"),
             (422,),
         ),
         "longitude_200": (
             polygon_body([[200, 36.1], *SQUARE[1:-1], [200, 36.1]]),
-            ("Polygon ring 0", "longitude"),
+            ("geometry: Polygon ring 0", "longitude"),
             (422,),
         ),
         "latitude_minus_95": (
             polygon_body([[36.1, -95], *SQUARE[1:-1], [36.1, -95]]),
-            ("Polygon ring 0", "latitude"),
+            ("geometry: Polygon ring 0", "latitude"),
             (422,),
         ),
         "text_coordinates": (
             polygon_body([["36.1", "36.1"], *SQUARE[1:-1], ["36.1", "36.1"]]),
-            ("Polygon ring 0",),
+            ("geometry: Polygon ring 0",),
             (422,),
         ),
         "bowtie": (polygon_body(BOWTIE), ("geometry", "Self-intersection"), (422,)),
