@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from etl.inputs import clip_message
+
 
 @click.group("etl")
 def etl_group() -> None:
@@ -114,9 +116,9 @@ def import_file_command(path: Path, file_format: str | None) -> None:
     except InputFileError as error:
         raise click.ClickException(f"{path}: {error}") from None
     for warning in result.warnings:
-        click.echo(f"{path}: {warning.where}: warning: {warning.message}", err=True)
+        click.echo(f"{path}: {warning.where}: warning: {clip_message(warning.message)}", err=True)
     for problem in result.problems:
-        click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
+        click.echo(f"{path}: {problem.where}: {clip_message(problem.message)}", err=True)
     _dump(result.records)
     if result.problems:
         sys.exit(1)

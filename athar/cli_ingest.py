@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from db.settings import Settings
+from etl.inputs import clip_message
 
 
 @click.command("ingest")
@@ -126,7 +127,9 @@ def import_command(settings: Settings, files: tuple[Path, ...], file_format: str
                     outcome = import_structured(session, path, file_format)
             except InputFileError as exc:
                 for problem in getattr(exc, "problems", ()):
-                    click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
+                    click.echo(
+                        f"{path}: {problem.where}: {clip_message(problem.message)}", err=True
+                    )
                 click.echo(f"athar: {path}: {exc} (file refused, nothing stored)", err=True)
                 failed += 1
                 continue
@@ -136,11 +139,13 @@ def import_command(settings: Settings, files: tuple[Path, ...], file_format: str
                 failed += 1
                 continue
             for warning in outcome.warnings:
-                click.echo(f"{path}: {warning.where}: warning: {warning.message}", err=True)
+                click.echo(
+                    f"{path}: {warning.where}: warning: {clip_message(warning.message)}", err=True
+                )
             for message in outcome.summary.warnings:
                 click.echo(f"{path}: warning: {message}", err=True)
             for problem in outcome.problems:
-                click.echo(f"{path}: {problem.where}: {problem.message}", err=True)
+                click.echo(f"{path}: {problem.where}: {clip_message(problem.message)}", err=True)
             skipped_rows += len(outcome.problems)
             summary = outcome.summary
             click.echo(

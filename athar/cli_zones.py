@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from db.settings import Settings
+from etl.inputs import clip_message
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -114,7 +115,7 @@ def zones_import(
                 )
         except ZoneImportError as exc:
             for issue in exc.report.issues:
-                click.echo(f"{file}: {issue}", err=True)
+                click.echo(f"{file}: {clip_message(str(issue))}", err=True)
             _fail(f"{file}: {exc}")
             return
         except InputFileError as exc:
@@ -128,7 +129,7 @@ def zones_import(
             _fail(str(exc))
             return
     for issue in report.issues:
-        click.echo(f"{file}: {issue}", err=True)
+        click.echo(f"{file}: {clip_message(str(issue))}", err=True)
     click.echo(
         f"{file}: {report.inserted} zones imported ({report.replaced} replaced, "
         f"{report.closed} earlier snapshots closed, {report.skipped} features skipped); "
@@ -272,7 +273,7 @@ def hazards_import(settings: Settings, file: Path, fmt: str | None, source: str 
             _fail(f"{file}: not imported, database unchanged ({cause})")
             return
     for issue in [*report.warnings, *report.issues]:
-        click.echo(f"{file}: {issue}", err=True)
+        click.echo(f"{file}: {clip_message(str(issue))}", err=True)
     click.echo(
         f"{file}: {report.inserted} hazard areas added, {report.updated} updated, "
         f"{len(report.issues)} rows skipped"

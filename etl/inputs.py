@@ -45,6 +45,17 @@ _CSV_FIELD_LIMIT = csv.field_size_limit()
 REPORT_MAX_LINE_CHARS = 100_000
 
 
+#: Longest problem message printed: messages quote the offending value, which may be huge.
+MESSAGE_MAX_CHARS = 400
+
+
+def clip_message(message: str, limit: int = MESSAGE_MAX_CHARS) -> str:
+    """``message`` cut to ``limit`` characters, saying how much was left out."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... [{len(message) - limit} more characters]"
+
+
 class InputFileError(Exception):
     """A file refused as a whole; ``where`` locates the problem when it has a place."""
 

@@ -1093,3 +1093,21 @@ def test_a_refused_file_does_not_stop_the_others(scratch_engine: Engine, tmp_pat
             ).scalars()
         )
     assert keys == {good_report.stem, f"csv:{good_csv.name}"}
+
+
+def test_a_huge_bad_value_is_quoted_clipped(scratch_engine: Engine, tmp_path: Path) -> None:
+    """Messages quote the offending value; a 50,000-character one is cut, not printed whole."""
+    stamp = uuid.uuid4().hex[:8]
+    env = {"DATABASE_URL": scratch_engine.url.render_as_string(hide_password=False)}
+    huge = "x" * 50_000
+    csv_file = tmp_path / f"huge-{stamp}.csv"
+    csv_file.write_bytes(
+        utf8(f"{INCIDENT_HEADER}\n{huge},bad-huge-{stamp},Idlib,35.93,36.63,artillery,2,row\n")
+    )
+    result = CliRunner().invoke(
+        main, ["etl", "import", str(csv_file), "--format", "csv"], env=env, catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    line = next(text_line for text_line in result.stderr.splitlines() if "line 2" in text_line)
+    assert len(line) < 1_000
+    assert "more characters]" in line
