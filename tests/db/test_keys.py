@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from athar.cli import main
@@ -42,3 +45,31 @@ def test_cli_creates_lists_and_revokes(engine: Engine) -> None:
     assert runner.invoke(main, ["keys", "revoke", prefix], env=env).exit_code == 0
     again = runner.invoke(main, ["keys", "revoke", prefix], env=env)
     assert again.exit_code == 1 and "no live key" in again.output
+
+
+def test_a_keyed_request_stamps_last_used_at_at_most_once_a_minute(
+    app_client: TestClient, db_session: Session
+) -> None:
+    created = create_key(db_session, name="stamp test", role="partner")
+    db_session.flush()
+    headers = {"X-API-Key": created.plain}
+
+    def stamp() -> dt.datetime | None:
+        return db_session.execute(
+            select(ApiKey.last_used_at).where(ApiKey.key_prefix == created.prefix)
+        ).scalar_one()
+
+    assert stamp() is None
+    assert app_client.get("/incidents?limit=1", headers=headers).status_code == 200
+    first = stamp()
+    assert first is not None
+    assert app_client.get("/incidents?limit=1", headers=headers).status_code == 200
+    assert stamp() == first  # within the minute: no second write
+    db_session.execute(
+        update(ApiKey)
+        .where(ApiKey.key_prefix == created.prefix)
+        .values(last_used_at=first - dt.timedelta(minutes=5))
+    )
+    assert app_client.get("/incidents?limit=1", headers=headers).status_code == 200
+    later = stamp()
+    assert later is not None and later > first
