@@ -88,10 +88,10 @@ TILE_EXTENT = 4096
 TILE_BUFFER = 64
 #: Incident layers are aggregated into grid cells at zooms below this one.
 CLUSTER_BELOW_ZOOM = 10
-#: Grid cells per tile side for aggregated incident tiles (128 extent units, ~32 px at 256 px).
-GRID_CELLS_PER_TILE = 32
-#: log2(GRID_CELLS_PER_TILE): a grid cell of a zoom-z tile is a tile of zoom z + 5.
+#: A grid cell of an aggregated zoom-z tile is a tile of zoom z + GRID_LEVELS.
 GRID_LEVELS = 5
+#: Grid cells per tile side for aggregated incident tiles (128 extent units, ~32 px at 256 px).
+GRID_CELLS_PER_TILE = 1 << GRID_LEVELS
 #: From z10 to z13 a tile owning more incidents than this is drawn as a grid instead.
 MAX_TILE_POINTS = 5000
 #: From this zoom every tile carries single incidents, however many.
@@ -143,19 +143,6 @@ class Tile:
     @property
     def path(self) -> str:
         return f"{self.z}/{self.x}/{self.y}"
-
-    def mercator_bounds(self) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) in EPSG:3857, computed as ST_TileEnvelope does.
-
-        Neighbours share edges computed by the same expression, so the half-open ownership
-        test (xmin <= X < xmax, ymin < Y <= ymax) puts every point in exactly one tile.
-        """
-        width = 2 * MERCATOR_HALF_WORLD / (1 << self.z)
-        xmin = -MERCATOR_HALF_WORLD + self.x * width
-        xmax = -MERCATOR_HALF_WORLD + (self.x + 1) * width
-        ymax = MERCATOR_HALF_WORLD - self.y * width
-        ymin = MERCATOR_HALF_WORLD - (self.y + 1) * width
-        return xmin, ymin, xmax, ymax
 
 
 def lon_lat_to_tile(lon: float, lat: float, z: int) -> Tile:
@@ -619,17 +606,7 @@ def _control_zone_statement(spec: LayerSpec, tile: Tile, day: dt.date) -> Select
 
 def tile_params(tile: Tile) -> dict[str, Any]:
     """The values of the tile-dependent bound parameters of every tile statement."""
-    xmin, ymin, xmax, ymax = tile.mercator_bounds()
-    return {
-        "tile_z": tile.z,
-        "tile_x": tile.x,
-        "tile_y": tile.y,
-        "xmin": xmin,
-        "ymin": ymin,
-        "xmax": xmax,
-        "ymax": ymax,
-        "cell": (xmax - xmin) / GRID_CELLS_PER_TILE,
-    }
+    return {"tile_z": tile.z, "tile_x": tile.x, "tile_y": tile.y}
 
 
 def tile_mode(layer: str, z: int) -> str:
