@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.tiles import (
@@ -229,8 +230,24 @@ class TileService:
         cached = self.cache.get(key)
         if cached is not None:
             return TileAnswer(etag, cached, cache_hit=True)
-        with self.engine.connect() as connection:
-            raw = render_tile(connection, layer, tile, incident_filter, day, self.max_points)
+        raw = self._render(layer, tile, incident_filter, day)
         rendered = CachedTile(raw, compress_tile(raw) if raw else b"")
         self.cache.put(key, rendered)
         return TileAnswer(etag, rendered, cache_hit=False)
+
+    def _render(
+        self, layer: str, tile: Tile, incident_filter: IncidentFilter, day: dt.date | None
+    ) -> bytes:
+        # The tile engine does not ping connections before use (make_read_engine): a
+        # connection the server dropped fails once, the pool discards it and its elders,
+        # and the tile, a pure read, is asked again on a fresh one.
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as connection:
+                    return render_tile(
+                        connection, layer, tile, incident_filter, day, self.max_points
+                    )
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")

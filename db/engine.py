@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.settings import Settings
@@ -33,6 +33,13 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _connect_args(application_name: str, statement_timeout_ms: int | None) -> dict[str, object]:
+    connect_args: dict[str, object] = {"application_name": application_name, "connect_timeout": 5}
+    if statement_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+    return connect_args
+
+
 def make_engine(
     url: str,
     *,
@@ -40,16 +47,41 @@ def make_engine(
     statement_timeout_ms: int | None = None,
     pool_size: int = 5,
 ) -> Engine:
-    options = f"-c statement_timeout={statement_timeout_ms}" if statement_timeout_ms else ""
-    connect_args: dict[str, object] = {"application_name": application_name, "connect_timeout": 5}
-    if options:
-        connect_args["options"] = options
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
-        connect_args=connect_args,
+        connect_args=_connect_args(application_name, statement_timeout_ms),
+    )
+
+
+def make_read_engine(
+    url: str | URL,
+    *,
+    application_name: str = "athar-read",
+    statement_timeout_ms: int | None = None,
+    pool_size: int = 5,
+) -> Engine:
+    """An engine for short, independent read statements served by the hundred (map tiles).
+
+    * Autocommit: no BEGIN before and no ROLLBACK after each statement, two round trips
+      saved. It also keeps psycopg's prepared statements, which a ROLLBACK discards; psycopg
+      prepares a statement after its fifth run on a connection, so a warm connection skips
+      parsing and planning the tile SQL.
+    * No pre-ping (another round trip per checkout): a caller retries once when the error
+      says the connection was dropped (``DBAPIError.connection_invalidated``), which also
+      makes the pool replace its older connections.
+    * LIFO checkout, so the same few warm connections serve a light load.
+    """
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=False,
+        pool_use_lifo=True,
+        isolation_level="AUTOCOMMIT",
+        connect_args=_connect_args(application_name, statement_timeout_ms),
     )
 
 
