@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from geoalchemy2 import Geography
@@ -72,13 +73,9 @@ class IncidentFilter:
 
     def cache_key(self) -> str:
         """A short stable key of the normalised filter, for tile and response caches."""
-        normalised = {
-            key: (sorted(value) if isinstance(value, tuple) and key != "bbox" else value)
-            for key, value in asdict(self).items()
-            if key != "extra"
-        }
-        blob = json.dumps(normalised, sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:24]
+        # Every tile asks for it, and a map asks with the same few filters over and over;
+        # equal filters (``extra`` is left out of equality) have equal keys.
+        return _filter_cache_key(self)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on ``incidents`` (alias-free), AND-ed by the caller."""
@@ -156,6 +153,17 @@ class IncidentFilter:
     def where(self) -> ColumnElement[bool]:
         conditions = self.conditions()
         return and_(true(), *conditions) if conditions else true()
+
+
+@lru_cache(maxsize=4096)
+def _filter_cache_key(incident_filter: IncidentFilter) -> str:
+    normalised = {
+        key: (sorted(value) if isinstance(value, tuple) and key != "bbox" else value)
+        for key, value in asdict(incident_filter).items()
+        if key != "extra"
+    }
+    blob = json.dumps(normalised, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def public_geometry() -> ColumnElement[Any]:
