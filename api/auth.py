@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from sqlalchemy import update
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import Problem
 from db.audit import record
@@ -67,11 +68,27 @@ def _presented_key(request: Request) -> str | None:
     return None
 
 
-def current_caller(request: Request) -> Caller:
-    """The caller's role; a presented but invalid key is refused, never downgraded."""
+async def current_caller(request: Request) -> Caller:
+    """The caller's role; a presented but invalid key is refused, never downgraded.
+
+    A coroutine, so FastAPI runs it on the event loop: an anonymous call (most tiles) costs
+    no worker-thread hop, and only a presented key goes to a thread for its database check.
+    """
     plain = _presented_key(request)
     if plain is None:
         return ANONYMOUS
+    return await run_in_threadpool(_verified_caller, request, plain)
+
+
+def caller_of(request: Request) -> Caller:
+    """:func:`current_caller` for code already running in a worker thread."""
+    plain = _presented_key(request)
+    if plain is None:
+        return ANONYMOUS
+    return _verified_caller(request, plain)
+
+
+def _verified_caller(request: Request, plain: str) -> Caller:
     with request.app.state.sessions() as session, session.begin():
         key = verify_key(session, plain)
         if key is None:
@@ -104,7 +121,7 @@ def require_role(needed: str) -> Callable[[Request], Caller]:
     """A dependency that admits callers holding ``needed`` or a stronger role."""
 
     def dependency(request: Request) -> Caller:
-        caller = current_caller(request)
+        caller = caller_of(request)
         check_role(caller, needed)
         return caller
 
@@ -122,7 +139,7 @@ def require_role_audited(
     """
 
     def dependency(request: Request) -> Caller:
-        caller = current_caller(request)
+        caller = caller_of(request)
         try:
             check_role(caller, needed)
         except Problem:

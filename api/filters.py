@@ -3,6 +3,8 @@
 One FastAPI dependency turns the query string into a :class:`db.queries.IncidentFilter`, so
 ``/incidents``, ``/tiles/incidents/...``, exports and ``/stats`` accept the same filters with
 the same validation. Lists are comma-separated (``weapon=landmine,erw``) or repeated.
+The dependencies are coroutines doing no I/O: FastAPI runs them on the event loop rather
+than handing each to a worker thread, a hop that cost more than the validation itself.
 :func:`caller_incident_filter` adds the caller's view: partner, editor and admin keys filter
 on the true points of sensitive incidents, everyone else on their public points.
 """
@@ -15,6 +17,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import BaseModel, Field
 
 from api.auth import Caller, current_caller, sees_precise_locations
 from api.errors import Problem
@@ -66,74 +69,82 @@ def parse_bbox(text: str | None) -> BBox | None:
     return values
 
 
-def incident_filter(
-    date_from: Annotated[
-        dt.date | None, Query(description="First day (inclusive), YYYY-MM-DD.")
-    ] = None,
-    date_to: Annotated[
-        dt.date | None, Query(description="Last day (inclusive), YYYY-MM-DD.")
-    ] = None,
-    perpetrator: Annotated[
-        list[str] | None, Query(description="Party codes (category or subcategory).")
-    ] = None,
-    weapon: Annotated[list[str] | None, Query(description="Weapon codes.")] = None,
-    victim_category: Annotated[
-        list[str] | None, Query(description="medical, civil_defense, media, aid_worker.")
-    ] = None,
-    facility: Annotated[list[str] | None, Query(description="Facility codes.")] = None,
-    massacre: Annotated[bool | None, Query(description="Five or more civilians killed.")] = None,
-    admin: Annotated[
-        str | None, Query(description="OCHA P-code of a governorate, district or sub-district.")
-    ] = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84).")] = None,
-    lat: Annotated[float | None, Query(ge=-90, le=90, description="Centre latitude.")] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, description="Centre longitude.")] = None,
-    radius_km: Annotated[
-        float | None, Query(gt=0, le=MAX_RADIUS_KM, description="Radius around lat/lon, km.")
-    ] = None,
-    controlling_force: Annotated[
-        list[str] | None,
-        Query(description="Party codes in control at the time (mapped zone or as reported)."),
-    ] = None,
-) -> IncidentFilter:
+class IncidentQuery(BaseModel):
+    """The incident filters of a query string, validated as one model.
+
+    FastAPI still documents each field as its own query parameter; validating them together
+    is several times cheaper than one parameter at a time, which matters on the tile path.
+    Parameters outside the model (``date``, ``limit``, ...) belong to the routes.
+    """
+
+    date_from: dt.date | None = Field(None, description="First day (inclusive), YYYY-MM-DD.")
+    date_to: dt.date | None = Field(None, description="Last day (inclusive), YYYY-MM-DD.")
+    perpetrator: list[str] | None = Field(
+        None, description="Party codes (category or subcategory)."
+    )
+    weapon: list[str] | None = Field(None, description="Weapon codes.")
+    victim_category: list[str] | None = Field(
+        None, description="medical, civil_defense, media, aid_worker."
+    )
+    facility: list[str] | None = Field(None, description="Facility codes.")
+    massacre: bool | None = Field(None, description="Five or more civilians killed.")
+    admin: str | None = Field(
+        None, description="OCHA P-code of a governorate, district or sub-district."
+    )
+    bbox: str | None = Field(None, description="minlon,minlat,maxlon,maxlat (WGS84).")
+    lat: float | None = Field(None, ge=-90, le=90, description="Centre latitude.")
+    lon: float | None = Field(None, ge=-180, le=180, description="Centre longitude.")
+    radius_km: float | None = Field(
+        None, gt=0, le=MAX_RADIUS_KM, description="Radius around lat/lon, km."
+    )
+    controlling_force: list[str] | None = Field(
+        None, description="Party codes in control at the time (mapped zone or as reported)."
+    )
+
+
+async def incident_filter(query: Annotated[IncidentQuery, Query()]) -> IncidentFilter:
+    return filter_from_query(query)
+
+
+def filter_from_query(query: IncidentQuery) -> IncidentFilter:
+    """Check the values against the vocabularies and combine them into a filter."""
     parties = set(load_party_taxonomy().parties)
-    perpetrators = split_list(perpetrator)
+    perpetrators = split_list(query.perpetrator)
     _checked("perpetrator", perpetrators, parties)
-    weapons = split_list(weapon)
+    weapons = split_list(query.weapon)
     _checked("weapon", weapons, WEAPONS)
-    categories = split_list(victim_category)
+    categories = split_list(query.victim_category)
     _checked("victim_category", categories, VICTIM_CATEGORIES)
-    facilities = split_list(facility)
+    facilities = split_list(query.facility)
     _checked("facility", facilities, FACILITIES)
-    controlling = split_list(controlling_force)
+    controlling = split_list(query.controlling_force)
     _checked("controlling_force", controlling, parties)
-    if admin is not None and not ADMIN_PCODE.match(admin):
+    if query.admin is not None and not ADMIN_PCODE.match(query.admin):
         raise Problem(422, "admin: expected an OCHA P-code such as SY07, SY0703 or SY070301")
-    if date_from and date_to and date_from > date_to:
+    if query.date_from and query.date_to and query.date_from > query.date_to:
         raise Problem(422, "date_from must not be after date_to")
     near = None
-    given = [value is not None for value in (lat, lon, radius_km)]
-    if any(given):
-        if not all(given):
+    lat, lon, radius_km = query.lat, query.lon, query.radius_km
+    if lat is not None or lon is not None or radius_km is not None:
+        if lat is None or lon is None or radius_km is None:
             raise Problem(422, "lat, lon and radius_km go together")
-        assert lat is not None and lon is not None and radius_km is not None
         near = (lon, lat, radius_km)
     return IncidentFilter(
-        date_from=date_from,
-        date_to=date_to,
+        date_from=query.date_from,
+        date_to=query.date_to,
         perpetrators=perpetrators,
         weapons=weapons,
         victim_categories=categories,
         facilities=facilities,
-        massacre=massacre,
-        admin_pcode=admin,
-        bbox=parse_bbox(bbox),
+        massacre=query.massacre,
+        admin_pcode=query.admin,
+        bbox=parse_bbox(query.bbox),
         near=near,
         controlling_parties=controlling,
     )
 
 
-def caller_incident_filter(
+async def caller_incident_filter(
     query: Annotated[IncidentFilter, Depends(incident_filter)],
     caller: Annotated[Caller, Depends(current_caller)],
 ) -> IncidentFilter:

@@ -72,7 +72,7 @@ def export_incidents(
     """Export the incidents matching the filters to OUT, streaming from the database."""
     from api.errors import Problem
     from api.exports import EXPORT_FORMATS, text_chunks, write_export
-    from api.filters import MAX_RADIUS_KM, incident_filter
+    from api.filters import MAX_RADIUS_KM, IncidentQuery, filter_from_query
     from db.engine import database_url, make_engine, make_session_factory
 
     stdout = str(out) == "-"
@@ -95,20 +95,22 @@ def export_incidents(
                 param_hint="--near",
             )
     try:
-        query = incident_filter(
-            date_from=date_from.date() if date_from else None,
-            date_to=date_to.date() if date_to else None,
-            perpetrator=_split(perpetrator),
-            weapon=_split(weapon),
-            victim_category=_split(victim_category),
-            facility=_split(facility),
-            massacre=massacre,
-            admin=admin,
-            bbox=bbox,
-            lat=lat,
-            lon=lon,
-            radius_km=radius_km,
-            controlling_force=_split(controlling_force),
+        query = filter_from_query(
+            IncidentQuery(
+                date_from=date_from.date() if date_from else None,
+                date_to=date_to.date() if date_to else None,
+                perpetrator=_split(perpetrator),
+                weapon=_split(weapon),
+                victim_category=_split(victim_category),
+                facility=_split(facility),
+                massacre=massacre,
+                admin=admin,
+                bbox=bbox,
+                lat=lat,
+                lon=lon,
+                radius_km=radius_km,
+                controlling_force=_split(controlling_force),
+            )
         )
     except Problem as problem:
         raise click.UsageError(problem.detail) from None

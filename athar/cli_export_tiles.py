@@ -88,7 +88,7 @@ def export_pmtiles_command(
     served at /pmtiles/NAME.pmtiles.
     """
     from api.errors import Problem
-    from api.filters import incident_filter
+    from api.filters import IncidentQuery, filter_from_query
     from api.pmtiles_archive import EmptyArchiveError, export_pmtiles
     from api.tiles import LAYERS
     from db.engine import database_url, make_engine
@@ -99,17 +99,19 @@ def export_pmtiles_command(
         raise click.BadParameter("must not be below --minzoom", param_hint="--maxzoom")
     try:
         # The API's own parameter parser: the CLI accepts and rejects what the API does.
-        filters = incident_filter(
-            date_from=_date(date_from, "--date-from"),
-            date_to=_date(date_to, "--date-to"),
-            perpetrator=list(perpetrator) or None,
-            weapon=list(weapon) or None,
-            victim_category=list(victim_category) or None,
-            facility=list(facility) or None,
-            massacre=massacre,
-            admin=admin,
-            bbox=bbox,
-            controlling_force=list(controlling_force) or None,
+        filters = filter_from_query(
+            IncidentQuery(
+                date_from=_date(date_from, "--date-from"),
+                date_to=_date(date_to, "--date-to"),
+                perpetrator=list(perpetrator) or None,
+                weapon=list(weapon) or None,
+                victim_category=list(victim_category) or None,
+                facility=list(facility) or None,
+                massacre=massacre,
+                admin=admin,
+                bbox=bbox,
+                controlling_force=list(controlling_force) or None,
+            )
         )
     except Problem as exc:
         _fail(exc.detail)
