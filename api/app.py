@@ -1,7 +1,8 @@
 """The FastAPI application factory: settings in, a configured app out.
 
 The engine is created here, once per app, and closed on shutdown; routers reach it through
-``request.app.state`` so tests can hand in an engine bound to their own database.
+``request.app.state`` so tests can hand in an engine bound to their own database. Tiles read
+through a second, autocommit pool on the same database (``app.state.read_engine``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from api.errors import install_problem_handlers
+from api.fasttiles import FastTiles
 from api.ratelimit import RateLimitMiddleware
 from api.routers import (
     audit,
@@ -29,7 +31,7 @@ from api.routers import (
     tiles,
     webmap,
 )
-from db.engine import database_url, make_engine, make_session_factory
+from db.engine import database_url, make_engine, make_read_engine, make_session_factory
 from db.settings import Settings
 
 
@@ -43,9 +45,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             statement_timeout_ms=settings.statement_timeout_ms,
         )
 
+    # Tiles come by the hundred per map view, each one short read: they get their own pool
+    # of autocommit connections (see make_read_engine) on the same database.
+    read_engine = make_read_engine(
+        engine.url,
+        application_name="athar-tiles",
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        read_engine.dispose()
         if owns_engine:
             app.state.engine.dispose()
 
@@ -60,8 +71,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = read_engine
     app.state.sessions = make_session_factory(engine)
     install_problem_handlers(app)
+    # Added first, so innermost: plain tile requests still pass CORS and the rate limits.
+    app.add_middleware(FastTiles)
     if settings.rate_limit_anonymous_per_minute > 0 and settings.rate_limit_key_per_minute > 0:
         app.add_middleware(
             RateLimitMiddleware,
@@ -79,13 +93,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         expose_headers=["Content-Range", "Accept-Ranges", "ETag", "Content-Length", "Retry-After"],
         max_age=3600,
     )
+    # Tiles first: a map asks for them by the hundred, and routes are matched in order.
+    app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(control.router)
     app.include_router(landmines.router)
     app.include_router(incidents.router)
     app.include_router(personal.router)
     app.include_router(stats.router)
-    app.include_router(tiles.router)
     app.include_router(ogc.router)
     app.include_router(gazetteer.router)
     app.include_router(audit.router)

@@ -22,6 +22,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from api.auth import KEY_VARY, Caller, current_caller
 from api.errors import Problem, problem_response
@@ -37,6 +39,7 @@ from api.tilecache import (
     CACHE_MAX_BYTES,
     GZIP_ETAG_SUFFIX,
     TILE_CACHE_CONTROL,
+    TileAnswer,
     TileCache,
     TileService,
     etag_matches,
@@ -72,7 +75,10 @@ DayQuery = Annotated[
 
 def tile_service(request: Request) -> TileService:
     """The app's tile service, made on first use (``app.state.tile_cache_max_bytes`` sizes it)."""
-    state = request.app.state
+    return tile_service_of(request.app.state)
+
+
+def tile_service_of(state: State) -> TileService:
     service: TileService | None = getattr(state, "tile_service", None)
     if service is None:
         with _service_lock:
@@ -80,7 +86,7 @@ def tile_service(request: Request) -> TileService:
             if service is None:
                 max_bytes = getattr(state, "tile_cache_max_bytes", CACHE_MAX_BYTES)
                 service = TileService(
-                    state.engine,
+                    state.read_engine,
                     state.sessions,
                     cache=TileCache(max_bytes=max_bytes),
                     max_points=state.settings.tile_max_points,
@@ -96,7 +102,7 @@ def _layer(name: str) -> LayerSpec:
     return spec
 
 
-def _accepts_gzip(header: str | None) -> bool:
+def accepts_gzip(header: str | None) -> bool:
     for part in (header or "").split(","):
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() not in ("gzip", "*"):
@@ -172,7 +178,7 @@ def tilejson(
         404: {"description": "Unknown layer"},
     },
 )
-def vector_tile(
+async def vector_tile(
     layer: str,
     z: int,
     x: int,
@@ -188,16 +194,30 @@ def vector_tile(
     except TileRangeError as exc:
         raise Problem(400, str(exc)) from None
     day = (date or dt.date.today()) if spec.dated else None
-    answer = tile_service(request).answer(
-        spec.name, tile, incidents, day, request.headers.get("if-none-match")
+    # The only blocking step (version check, tile SQL, gzip) runs in one worker thread;
+    # parsing, headers and the response stay on the event loop.
+    answer = await run_in_threadpool(
+        tile_service(request).answer,
+        spec.name,
+        tile,
+        incidents,
+        day,
+        request.headers.get("if-none-match"),
     )
-    gzip_ok = _accepts_gzip(request.headers.get("accept-encoding"))
+    return tile_response(
+        answer, request.headers.get("accept-encoding"), caller.key_prefix is not None
+    )
+
+
+def tile_response(answer: TileAnswer, accept_encoding: str | None, keyed: bool) -> Response:
+    """The HTTP answer for a tile (also used by :mod:`api.fasttiles`, so both agree)."""
+    gzip_ok = accepts_gzip(accept_encoding)
     etag = f"{answer.etag}{GZIP_ETAG_SUFFIX}" if gzip_ok else answer.etag
     headers = {
         "ETag": f'"{etag}"',
         # A key changes the incident layers (partners see sensitive incidents precisely):
         # such tiles stay in the caller's own cache, and shared caches key on the header.
-        "Cache-Control": TILE_CACHE_CONTROL if caller.key_prefix is None else PRIVATE_TILES,
+        "Cache-Control": PRIVATE_TILES if keyed else TILE_CACHE_CONTROL,
         "Vary": f"Accept-Encoding, {KEY_VARY}",
         "X-Tile-Cache": "hit" if answer.cache_hit else "miss",
     }

@@ -28,6 +28,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.app import create_app
+from api.fasttiles import FastTiles
+from api.routers.tiles import tile_service_of
 from api.tiles import (
     CLUSTER_BELOW_ZOOM,
     POINTS_ONLY_FROM_ZOOM,
@@ -499,7 +501,7 @@ def test_etag_304_and_gzip(client: TestClient) -> None:
 def test_cache_is_dropped_when_the_data_version_changes(
     client: TestClient, fixture_db: Fixture
 ) -> None:
-    service = client.app.state.tile_service  # type: ignore[attr-defined]
+    service = tile_service_of(client.app.state)  # type: ignore[attr-defined]
     x, y = tile_of(*FAR_AWAY, 11)
     url = f"/tiles/incidents/11/{x}/{y}.mvt"
     first = client.get(url)
@@ -532,7 +534,7 @@ def test_cache_is_dropped_when_the_data_version_changes(
 
 
 def test_versions_are_read_at_most_about_once_a_second(client: TestClient) -> None:
-    service = client.app.state.tile_service  # type: ignore[attr-defined]
+    service = tile_service_of(client.app.state)  # type: ignore[attr-defined]
     reads = 0
     original = service.watch._sessions
 
@@ -743,3 +745,117 @@ def test_a_revoked_or_unknown_key_gets_401_for_tiles(client: TestClient) -> None
     response = client.get("/tiles/incidents/12/2460/1630.mvt", headers={"X-API-Key": "nope"})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- the short path for plain anonymous tiles (api.fasttiles) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def route_client(fixture_db: Fixture) -> Iterator[TestClient]:
+    """The app without :class:`api.fasttiles.FastTiles`: every tile goes through the route."""
+    app = create_app(Settings(rate_limit_anonymous_per_minute=0), engine=fixture_db.engine)
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not FastTiles]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _short_path_requests() -> list[tuple[str, dict[str, str]]]:
+    x10, y10 = tile_of(36.3, 33.5, 10)
+    x14, y14 = tile_of(36.3, 33.5, 14)
+    return [
+        ("/tiles/incidents/4/9/6.mvt", {"Accept-Encoding": "gzip"}),
+        ("/tiles/incidents/4/9/6.mvt", {"Accept-Encoding": "identity"}),
+        (f"/tiles/incidents/10/{x10}/{y10}.mvt?weapon=landmine,airstrike", {}),
+        (f"/tiles/incidents/10/{x10}/{y10}.mvt?weapon=airstrike&weapon=landmine&x=1", {}),
+        (f"/tiles/incidents/14/{x14}/{y14}.mvt?date_from=2020-01-01&massacre=false", {}),
+        ("/tiles/incidents/12/0/0.mvt", {}),
+        ("/tiles/control_zones/6/38/25.mvt?date=2016-06-01", {"Accept-Encoding": "gzip"}),
+        ("/tiles/admin_units/7/77/51.mvt", {}),
+        ("/tiles/landmines/8/154/103.mvt?weapon=landmine", {}),
+    ]
+
+
+def test_the_short_path_and_the_route_send_the_same_answers(
+    client: TestClient, route_client: TestClient
+) -> None:
+    for path, headers in _short_path_requests():
+        short = client.get(path, headers=headers)
+        route = route_client.get(path, headers=headers)
+        assert short.status_code == route.status_code, path
+        assert short.content == route.content, path
+        for name in ("etag", "cache-control", "vary", "content-type", "content-encoding"):
+            assert short.headers.get(name) == route.headers.get(name), (path, name)
+        if short.status_code == 200:
+            tagged = client.get(path, headers={**headers, "If-None-Match": short.headers["etag"]})
+            assert tagged.status_code == 304
+
+
+def test_plain_anonymous_tiles_take_the_short_path_and_the_rest_the_route(
+    client: TestClient, partner_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.fasttiles
+
+    served: list[str] = []
+    original = api.fasttiles.tile_service_of
+
+    def counting(state: Any) -> Any:
+        served.append("short")
+        return original(state)
+
+    monkeypatch.setattr(api.fasttiles, "tile_service_of", counting)
+    x, y = tile_of(36.3, 33.5, 12)
+    assert client.get(f"/tiles/incidents/12/{x}/{y}.mvt?weapon=landmine").status_code in (
+        200,
+        204,
+    )
+    assert served == ["short"]
+    for path, headers, status in [
+        (f"/tiles/incidents/12/{x}/{y}.mvt", {"X-API-Key": partner_key}, 200),
+        (f"/tiles/incidents/12/{x}/{y}.mvt", {"Authorization": "Bearer nope"}, 401),
+        (f"/tiles/incidents/12/{x}/{y}.mvt?weapon=spoon", {}, 422),
+        (f"/tiles/incidents/12/{x}/{y}.mvt?date_from=2020-01-01&date_from=x", {}, 422),
+        ("/tiles/incidents/23/0/0.mvt", {}, 400),
+        ("/tiles/roads/1/0/0.mvt", {}, 404),
+        ("/tiles/incidents/\u0663/0/0.mvt", {}, 422),
+    ]:
+        response = client.get(path, headers=headers)
+        assert response.status_code == status, (path, response.text)
+    assert served == ["short"]
+
+
+def test_short_path_filters_read_like_the_route() -> None:
+    from api.fasttiles import NotPlain, plain_filter
+
+    parsed, day = plain_filter(b"weapon=landmine,erw&weapon=airstrike&unknown=1&date=2021-03-04")
+    assert parsed.weapons == ("landmine", "erw", "airstrike")
+    assert day == dt.date(2021, 3, 4)
+    assert plain_filter(b"")[0] == IncidentFilter()
+    for refused in (
+        b"date_from=",
+        b"date_from=2020-01-01&date_from=2020-01-02",
+        b"weapon=spoon",
+        b"massacre=maybe",
+        b"lat=33.5",
+        b"date=2021-02-30",
+    ):
+        with pytest.raises(NotPlain):
+            plain_filter(refused)
+
+
+def test_tiles_survive_a_dropped_database_connection(client: TestClient) -> None:
+    """The tile pool does not ping before use: a dropped connection is retried once."""
+    x, y = tile_of(36.3, 33.5, 14)
+    path = f"/tiles/incidents/14/{x}/{y}.mvt?weapon=landmine"
+    tile_service_of(client.app.state).cache.clear()  # type: ignore[attr-defined]
+    assert client.get(path).status_code in (200, 204)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        dropped = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'athar-tiles' AND datname = current_database()"
+            )
+        ).scalar()
+    assert dropped >= 1
+    tile_service_of(client.app.state).cache.clear()  # type: ignore[attr-defined]
+    assert client.get(path).status_code in (200, 204)
