@@ -282,18 +282,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         zooms = [int(z) for z in args.zooms.split(",")]
         tiles = sample_tiles(engine, zooms, args.samples, args.seed)
         results["tiles_per_zoom"] = {z: len(t) for z, t in tiles.items()}
+        results["timed_rounds"] = args.rounds
         log(f"sampled tiles per zoom: {results['tiles_per_zoom']}")
 
-        # Floor: the tile SQL alone, on one warm connection (each tile twice, second timed).
+        # Floor: the tile SQL alone, on one warm connection: each tile once untimed, then
+        # --rounds timed passes over the sample, as the servers are measured below.
         floor: dict[int, dict[str, float]] = {}
         with engine.connect() as connection:
             for z, sample in tiles.items():
                 timings = []
                 for tile in sample:
                     render_tile(connection, "incidents", tile)
-                    started = time.perf_counter()
-                    render_tile(connection, "incidents", tile)
-                    timings.append((time.perf_counter() - started) * 1000)
+                for _ in range(args.rounds):
+                    for tile in sample:
+                        started = time.perf_counter()
+                        render_tile(connection, "incidents", tile)
+                        timings.append((time.perf_counter() - started) * 1000)
                 floor[z] = summary(timings)
         results["floor_postgis"] = floor
 
@@ -392,10 +396,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 first: dict[int, dict[str, float]] = {}
                 for z in zooms:
                     # First pass: cold server connections (and cache misses for athar_cache);
-                    # second pass, measured: as the floor, each tile asked for the second time.
+                    # then --rounds measured passes, as the floor.
                     timings, _ = latency(client, paths[z])
                     first[z] = summary(timings)
-                    timings, size = latency(client, paths[z])
+                    timings, size = [], 0
+                    for _ in range(args.rounds):
+                        more, more_size = latency(client, paths[z])
+                        timings += more
+                        size += more_size
                     per_zoom[z] = {**summary(timings), "bytes_mean": size // max(len(timings), 1)}
                 results[label] = {"latency": per_zoom, "latency_first_pass": first}
                 all_paths = [p for z in zooms for p in paths[z]]
@@ -436,7 +444,7 @@ def markdown(results: dict[str, Any]) -> str:
         + ", ".join(f"z{z}: {n}" for z, n in results["tiles_per_zoom"].items())
         + f"; uvicorn workers per server: {results.get('server_workers', 1)}",
         "",
-        "Latency, one client, ms (p50 / p95):",
+        f"Latency, one client, ms (p50 / p95 over {results.get('timed_rounds', 1)} timed passes):",
         "",
     ]
     columns = [
@@ -485,6 +493,12 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--zooms", default="4,6,8,10,12,14")
     parser.add_argument("--samples", type=int, default=40, help="tiles per zoom")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="timed passes over each zoom's tiles (p95 over samples x rounds)",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
     parser.add_argument("--seed", type=int, default=1)
