@@ -2,7 +2,9 @@
 
 The engine is created here, once per app, and closed on shutdown; routers reach it through
 ``request.app.state`` so tests can hand in an engine bound to their own database. Tiles read
-through a second, autocommit pool on the same database (``app.state.read_engine``).
+through an asyncio psycopg pool on the same database, made with the tile service by the
+app's lifespan: serve the app with lifespan events (uvicorn's default) and, in tests, enter
+``TestClient`` as a context manager.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from api.routers import (
     tiles,
     webmap,
 )
-from db.engine import database_url, make_engine, make_read_engine, make_session_factory
+from db.engine import database_url, make_engine, make_session_factory, make_tile_pool
 from db.settings import Settings
 
 
@@ -45,20 +47,25 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             statement_timeout_ms=settings.statement_timeout_ms,
         )
 
-    # Tiles come by the hundred per map view, each one short read: they get their own pool
-    # of autocommit connections (see make_read_engine) on the same database.
-    read_engine = make_read_engine(
-        engine.url,
-        application_name="athar-tiles",
-        statement_timeout_ms=settings.statement_timeout_ms,
-    )
-
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        read_engine.dispose()
-        if owns_engine:
-            app.state.engine.dispose()
+        # Tiles come by the hundred per map view, each one short read: they go through their
+        # own asyncio pool of autocommit connections on the same database (make_tile_pool).
+        # It belongs to the event loop serving the app, so each lifespan makes its own.
+        tile_pool = make_tile_pool(
+            engine.url,
+            application_name="athar-tiles",
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        await tile_pool.open()
+        try:
+            tiles.start_tile_service(app.state, tile_pool)
+            yield
+        finally:
+            app.state.tile_service = None
+            await tile_pool.close()
+            if owns_engine:
+                app.state.engine.dispose()
 
     app = FastAPI(
         title="athar",
@@ -71,7 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.read_engine = read_engine
+    app.state.tile_service = None  # started by the lifespan
     app.state.sessions = make_session_factory(engine)
     install_problem_handlers(app)
     # Added first, so innermost: plain tile requests still pass CORS and the rate limits.

@@ -22,7 +22,6 @@ from typing import get_args, get_origin
 from urllib.parse import parse_qsl
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.routing import get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -98,8 +97,6 @@ class FastTiles:
             return
         day = (day or dt.date.today()) if spec.dated else None
         service = tile_service_of(scope["app"].state)
-        answer = await run_in_threadpool(
-            service.answer, spec.name, tile, incidents, day, headers.get("if-none-match")
-        )
+        answer = await service.answer(spec.name, tile, incidents, day, headers.get("if-none-match"))
         response = tile_response(answer, headers.get("accept-encoding"), keyed=False)
         await response(scope, receive, send)

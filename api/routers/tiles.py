@@ -17,12 +17,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from psycopg_pool import AsyncConnectionPool
 from starlette.datastructures import State
 
 from api.auth import KEY_VARY, Caller, current_caller
@@ -63,7 +62,6 @@ PMTILES_MEDIA_TYPE = "application/vnd.pmtiles"
 # Beyond z14 a tile's 4096 units are under a metre: clients overzoom instead of asking.
 TILEJSON_MAXZOOM = 14
 PRIVATE_TILES = "private, max-age=60"
-_service_lock = threading.Lock()
 
 DayQuery = Annotated[
     dt.date | None,
@@ -74,24 +72,33 @@ DayQuery = Annotated[
 
 
 def tile_service(request: Request) -> TileService:
-    """The app's tile service, made on first use (``app.state.tile_cache_max_bytes`` sizes it)."""
     return tile_service_of(request.app.state)
 
 
 def tile_service_of(state: State) -> TileService:
+    """The app's tile service, which the app's lifespan starts (:func:`start_tile_service`)."""
     service: TileService | None = getattr(state, "tile_service", None)
     if service is None:
-        with _service_lock:
-            service = getattr(state, "tile_service", None)
-            if service is None:
-                max_bytes = getattr(state, "tile_cache_max_bytes", CACHE_MAX_BYTES)
-                service = TileService(
-                    state.read_engine,
-                    state.sessions,
-                    cache=TileCache(max_bytes=max_bytes),
-                    max_points=state.settings.tile_max_points,
-                )
-                state.tile_service = service
+        raise RuntimeError(
+            "the tile service is not running: serve the app with lifespan events "
+            "(uvicorn does by default; in tests, use TestClient as a context manager)"
+        )
+    return service
+
+
+def start_tile_service(state: State, pool: AsyncConnectionPool) -> TileService:
+    """A tile service on ``pool`` (open, of the running loop), sized by the app's state.
+
+    ``state.tile_cache_max_bytes`` (default :data:`CACHE_MAX_BYTES`) sizes the LRU; tests
+    and benchmarks set it, and ``state.sessions``, after :func:`api.app.create_app`.
+    """
+    service = TileService(
+        pool,
+        state.sessions,
+        cache=TileCache(max_bytes=getattr(state, "tile_cache_max_bytes", CACHE_MAX_BYTES)),
+        max_points=state.settings.tile_max_points,
+    )
+    state.tile_service = service
     return service
 
 
@@ -194,15 +201,8 @@ async def vector_tile(
     except TileRangeError as exc:
         raise Problem(400, str(exc)) from None
     day = (date or dt.date.today()) if spec.dated else None
-    # The only blocking step (version check, tile SQL, gzip) runs in one worker thread;
-    # parsing, headers and the response stay on the event loop.
-    answer = await run_in_threadpool(
-        tile_service(request).answer,
-        spec.name,
-        tile,
-        incidents,
-        day,
-        request.headers.get("if-none-match"),
+    answer = await tile_service(request).answer(
+        spec.name, tile, incidents, day, request.headers.get("if-none-match")
     )
     return tile_response(
         answer, request.headers.get("accept-encoding"), caller.key_prefix is not None
