@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import get_args, get_origin
 from urllib.parse import parse_qsl
 
@@ -47,6 +48,9 @@ class NotPlain(Exception):
     """The request is not one the short path answers: the route will."""
 
 
+# Every tile of a map view carries the same query string: parse each one once. (Refused
+# strings raise, and lru_cache keeps no exceptions, so those are parsed each time.)
+@lru_cache(maxsize=1024)
 def plain_filter(query_string: bytes) -> tuple[IncidentFilter, dt.date | None]:
     """The incident filter and control-zone day of a query string, or :class:`NotPlain`."""
     values: dict[str, str | list[str]] = {}
