@@ -2,7 +2,10 @@
 
 The filters are those of ``GET /incidents`` and are validated by the same function, so a
 file exported here holds exactly what the API would serve for the same query: public
-fields only, sensitive incidents on their sub-district.
+fields only, sensitive incidents on their sub-district. ``--precise`` gives the partners'
+view instead (sensitive incidents at their true point, as a partner key sees them in the
+API), for files handed to mine-action partners; each such export is written to the audit
+log, as the API records reads of restricted data.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -52,6 +56,12 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
     help="lon,lat,radius_km: incidents within radius_km of the point.",
 )
 @click.option("--controlling-force", multiple=True, help="Party code(s) in control at the time.")
+@click.option(
+    "--precise",
+    is_flag=True,
+    help="Sensitive incidents at their true point, as partner keys see them (for files for "
+    "mine-action partners; audited). Default: the public view.",
+)
 @click.pass_obj
 def export_incidents(
     settings: Settings,
@@ -68,12 +78,14 @@ def export_incidents(
     bbox: str | None,
     near: str | None,
     controlling_force: tuple[str, ...],
+    precise: bool,
 ) -> None:
     """Export the incidents matching the filters to OUT, streaming from the database."""
     from api.errors import Problem
     from api.exports import EXPORT_FORMATS, text_chunks, write_export
     from api.filters import MAX_RADIUS_KM, IncidentQuery, filter_from_query
-    from db.engine import database_url, make_engine, make_session_factory
+    from db.audit import record
+    from db.engine import database_url, make_engine, make_session_factory, transaction
 
     stdout = str(out) == "-"
     if format_name is None:
@@ -114,6 +126,8 @@ def export_incidents(
         )
     except Problem as problem:
         raise click.UsageError(problem.detail) from None
+    # Where incidents are searched (bbox, near, admin) follows the view, as in the API.
+    query = replace(query, precise=precise)
 
     engine = make_engine(database_url(settings), application_name="athar-export")
     try:
@@ -122,18 +136,35 @@ def export_incidents(
                 for chunk in text_chunks(format_name)(session, query):
                     sys.stdout.buffer.write(chunk)
                 sys.stdout.buffer.flush()
-                return
-            # Written beside OUT and renamed at the end: a failed export leaves no half file.
-            # The suffix stays last because GDAL picks the FlatGeobuf layout by extension.
-            partial = out.with_name(f".{out.stem}.partial{out.suffix}")
-            partial.unlink(missing_ok=True)
-            try:
-                count = write_export(session, query, partial, format_name)
-                os.replace(partial, out)
-            finally:
+                count = None
+            else:
+                # Written beside OUT and renamed at the end: a failed export leaves no half
+                # file. The suffix stays last: GDAL picks the FlatGeobuf layout by extension.
+                partial = out.with_name(f".{out.stem}.partial{out.suffix}")
                 partial.unlink(missing_ok=True)
+                try:
+                    count = write_export(session, query, partial, format_name)
+                    os.replace(partial, out)
+                finally:
+                    partial.unlink(missing_ok=True)
+        if precise:
+            with transaction(make_session_factory(engine)) as session:
+                record(
+                    session,
+                    actor="cli",
+                    action="export_precise",
+                    entity="incidents",
+                    details={
+                        "out": "-" if stdout else out.name,
+                        "format": format_name,
+                        "rows": count,
+                        "filter": query.cache_key(),
+                    },
+                )
     finally:
         engine.dispose()
+    if stdout:
+        return
     summary = f"{count} incidents" if count is not None else format_name
     click.echo(f"wrote {out} ({summary})", err=True)
 

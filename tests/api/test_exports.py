@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from api.exports import CSV_FIELDS, geojson_chunks, write_ogr_file
 from athar.cli import main
+from db.audit import entries as audit_entries
 from db.engine import make_engine, make_session_factory, transaction
 from db.migrate import upgrade
 from db.parties import load_party_taxonomy
@@ -196,3 +197,40 @@ def test_cli_export_to_stdout_and_errors(committed_database: str, tmp_path: Path
     assert bad.exit_code == 2 and "weapon" in bad.output
     unknown = CliRunner().invoke(main, ["export", "incidents", str(tmp_path / "x.txt")], env=env)
     assert unknown.exit_code == 2 and "--format" in unknown.output
+
+
+def test_cli_precise_export_shows_true_points_and_is_audited(
+    committed_database: str, tmp_path: Path
+) -> None:
+    """The public file moves the sensitive incident; ``--precise`` keeps it, and is logged."""
+    env = {"DATABASE_URL": committed_database}
+    true_point = [36.95, 36.05]
+    near_it = ["--near", "36.95,36.05,1"]
+
+    def points(out: Path) -> list[list[float]]:
+        features = json.loads(out.read_text())["features"]
+        return [feature["geometry"]["coordinates"] for feature in features]
+
+    public, precise = tmp_path / "public.geojson", tmp_path / "precise.geojson"
+    result = CliRunner().invoke(main, ["export", "incidents", str(public), *near_it], env=env)
+    assert result.exit_code == 0, result.output
+    assert true_point not in points(public)
+    result = CliRunner().invoke(
+        main, ["export", "incidents", str(precise), "--precise", *near_it], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert points(precise) == [true_point]
+    assert "Secretname" not in precise.read_text()
+
+    engine = make_engine(committed_database)
+    try:
+        with make_session_factory(engine)() as session:
+            entries = [
+                entry
+                for entry in audit_entries(session, action="export_precise", limit=10)
+                if entry.details and entry.details.get("out") == "precise.geojson"
+            ]
+    finally:
+        engine.dispose()
+    assert len(entries) == 1
+    assert entries[0].actor == "cli" and entries[0].details["format"] == "geojson"
