@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             engine.url,
             application_name="athar-tiles",
             statement_timeout_ms=settings.statement_timeout_ms,
+            max_size=settings.tile_pool_size,
         )
         await tile_pool.open()
         try:

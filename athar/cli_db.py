@@ -136,6 +136,22 @@ def migrate(settings: Settings, revision: str) -> None:
         engine.dispose()
 
 
+def connection_budget_warning(workers: int, tile_pool_size: int) -> str | None:
+    """Why ``workers`` API processes might run out of database connections, if they might."""
+    from db.cluster import EMBEDDED_MAX_CONNECTIONS
+
+    # Each worker may hold 15 SQLAlchemy connections (make_engine: 5 + 10 overflow) plus
+    # its tile pool; past max_connections, requests fail with "too many clients".
+    most = workers * (15 + tile_pool_size)
+    if most <= EMBEDDED_MAX_CONNECTIONS:
+        return None
+    return (
+        f"{workers} workers may open up to {most} database connections; the embedded "
+        f"cluster allows {EMBEDDED_MAX_CONNECTIONS} (check max_connections of other servers). "
+        "Lower --workers or ATHAR_TILE_POOL_SIZE."
+    )
+
+
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default ATHAR_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default ATHAR_PORT).")
@@ -162,6 +178,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     click.echo(f"web map:     {base}/map")
     click.echo(f"OpenAPI:     {base}/docs")
     click.echo(f"OGC API:     {base}/ogc")
+    warning = connection_budget_warning(workers, settings.tile_pool_size)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return

@@ -35,6 +35,10 @@ SUPERUSER = "athar"
 _MAX_SOCKET_DIR = 90
 
 
+# The API's workers share these (``athar serve`` warns when --workers could exceed them).
+EMBEDDED_MAX_CONNECTIONS = 100
+
+
 class ClusterError(RuntimeError):
     """A problem with the embedded cluster, with a message meant for a person."""
 
@@ -232,7 +236,7 @@ class EmbeddedCluster:
             "work_mem = 32MB\n"
             "maintenance_work_mem = 256MB\n"
             "jit = off\n"
-            "max_connections = 100\n"
+            f"max_connections = {EMBEDDED_MAX_CONNECTIONS}\n"
             "logging_collector = off\n"
         )
         self._give_to_os_user(conf)

@@ -51,6 +51,16 @@ class Settings(BaseSettings):
             "cells with counts (also used by PMTiles exports)."
         ),
     )
+    tile_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description=(
+            "Connections each API worker may open for tiles, beside its 15 for everything "
+            "else: with --workers N the API can hold N x (this + 15) connections, which must "
+            "stay under PostgreSQL's max_connections (100 in the embedded cluster)."
+        ),
+    )
     hotspot_max_cells: int = Field(
         default=250_000,
         description=(

@@ -101,3 +101,14 @@ def test_serve_with_two_workers_answers_health(engine: Engine, tmp_path: Path) -
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert output.count("Started server process") == 2, output
+
+
+def test_serve_warns_when_workers_could_exhaust_connections() -> None:
+    from athar.cli_db import connection_budget_warning
+
+    # 2 workers x (15 + 10) = 50 fits in 100; 4 x 25 = 100 still does; 5 x 25 does not.
+    assert connection_budget_warning(2, 10) is None
+    assert connection_budget_warning(4, 10) is None
+    warning = connection_budget_warning(5, 10)
+    assert warning is not None and "125" in warning and "ATHAR_TILE_POOL_SIZE" in warning
+    assert connection_budget_warning(5, 5) is None

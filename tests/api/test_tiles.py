@@ -869,3 +869,13 @@ def test_tiles_survive_a_dropped_database_connection(client: TestClient) -> None
     assert dropped >= 1
     tile_service_of(client.app.state).cache.clear()  # type: ignore[attr-defined]
     assert client.get(path).status_code in (200, 204)
+
+
+def test_the_tile_pool_follows_its_setting(fixture_db: Fixture) -> None:
+    settings = Settings(rate_limit_anonymous_per_minute=0, tile_pool_size=3)
+    with TestClient(create_app(settings, engine=fixture_db.engine)) as test_client:
+        pool = tile_service_of(test_client.app.state).pool  # type: ignore[attr-defined]
+        assert pool.max_size == 3
+        assert test_client.get("/tiles/incidents/4/9/6.mvt").status_code in (200, 204)
+    assert test_client.app.state.tile_service is None  # type: ignore[attr-defined]
+    assert pool.closed
