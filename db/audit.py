@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
@@ -55,6 +55,27 @@ def entries(
     A naive ``since`` is taken as UTC. Ids only grow, so paging by id never skips or repeats
     an entry however many are written meanwhile.
     """
+    statement = entries_query(
+        actor=actor,
+        action=action,
+        entity=entity,
+        since=since,
+        before_id=before_id,
+        limit=limit,
+    )
+    return list(session.scalars(statement))
+
+
+def entries_query(
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    since: dt.datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> Select[Any]:
+    """The statement ``entries`` runs, apart so the tests can EXPLAIN the real thing."""
     if not 1 <= limit <= MAX_ENTRIES:
         raise ValueError(f"limit must be between 1 and {MAX_ENTRIES}")
     statement = select(AuditEntry)
@@ -70,7 +91,7 @@ def entries(
         statement = statement.where(AuditEntry.at >= since)
     if before_id is not None:
         statement = statement.where(AuditEntry.id < before_id)
-    return list(session.scalars(statement.order_by(AuditEntry.id.desc()).limit(limit)))
+    return statement.order_by(AuditEntry.id.desc()).limit(limit)
 
 
 def as_dict(entry: AuditEntry) -> dict[str, Any]:

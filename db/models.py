@@ -777,7 +777,16 @@ class AuditEntry(Base):
     """Who wrote or read what, and when; rows are only ever inserted."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),
+        # Listings filter by actor or action and page newest first by id (db.audit.entries;
+        # migration 0007): equality then id serves the filter, the order and the ``before``
+        # bound, so a page stops after ``limit`` entries. ``at`` last lets ``since`` reject
+        # older entries in the index, without a heap visit each, when fewer than ``limit``
+        # match.
+        Index("ix_audit_log_actor_id_at", "actor", "id", "at"),
+        Index("ix_audit_log_action_id_at", "action", "id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(

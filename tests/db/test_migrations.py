@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from db.engine import make_engine
 from db.migrate import current_revision, downgrade, head_revision, upgrade
@@ -50,6 +50,21 @@ def _autogenerate_diff(connection) -> list[object]:  # type: ignore[no-untyped-d
     return list(compare_metadata(context, Base.metadata))
 
 
+#: Added by 0007 for the audit-log listings, with their key columns.
+AUDIT_LISTING_INDEXES = {
+    "ix_audit_log_actor_id_at": ["actor", "id", "at"],
+    "ix_audit_log_action_id_at": ["action", "id", "at"],
+}
+
+
+def _audit_listing_indexes(engine: Engine) -> dict[str, list[str | None]]:
+    return {
+        index["name"]: index["column_names"]
+        for index in inspect(engine).get_indexes("audit_log")
+        if index["name"] in AUDIT_LISTING_INDEXES
+    }
+
+
 def test_upgrade_downgrade_upgrade_round_trip(make_database: Callable[[], str]) -> None:
     engine = make_engine(make_database())
     try:
@@ -61,6 +76,12 @@ def test_upgrade_downgrade_upgrade_round_trip(make_database: Callable[[], str]) 
             "victims",
             "witnesses",
         }
+        assert _audit_listing_indexes(engine) == AUDIT_LISTING_INDEXES
+
+        # One step back first, so the newest downgrade is seen to undo exactly its upgrade.
+        downgrade(engine, "0006")
+        assert current_revision(engine) == "0006"
+        assert _audit_listing_indexes(engine) == {}
 
         downgrade(engine, "base")
         assert current_revision(engine) is None
@@ -76,6 +97,7 @@ def test_upgrade_downgrade_upgrade_round_trip(make_database: Callable[[], str]) 
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
+        assert _audit_listing_indexes(engine) == AUDIT_LISTING_INDEXES
     finally:
         engine.dispose()
 
