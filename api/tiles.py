@@ -73,6 +73,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.types import Text
 
 from db.control import zones_valid_on
+from db.extent import SYRIA_BOUNDS
 from db.models import Incident
 from db.queries import (
     IncidentFilter,
@@ -103,8 +104,6 @@ WEB_MERCATOR = 3857
 LON_LAT = 4326
 # Half the width of the EPSG:3857 world square, in metres.
 MERCATOR_HALF_WORLD = 20037508.342789244
-# Syria with a little room for border areas: (min lon, min lat, max lon, max lat).
-SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)
 SYRIA_CENTER = (38.5, 35.0, 6)
 LANDMINE_WEAPONS = ("landmine", "erw")
 # Same level and mtime, same bytes: the live endpoint and the PMTiles export must agree.

@@ -53,6 +53,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from db.extent import SYRIA_BOUNDS
+
 LANDMINE_WEAPONS = ("landmine", "erw")
 METRIC_SRID = 32637
 DBSCAN_EPS_M = 1000.0
@@ -78,7 +80,7 @@ _ADMIN_COLUMNS = {1: "admin1_pcode", 2: "admin2_pcode", 3: "admin3_pcode"}
 _PCODE = re.compile(r"SY(?:[0-9]{2}){0,3}")
 #: Syria with a margin (min lon, min lat, max lon, max lat): where landmine incidents can
 #: be, so a view of the whole world costs no more than one of the whole country.
-SEARCH_EXTENT = (35.5, 32.2, 42.5, 37.5)
+SEARCH_EXTENT = SYRIA_BOUNDS
 EARTH_RADIUS_KM = 6371.0088
 
 

@@ -36,7 +36,9 @@ Rules:
   Topologically invalid geometry (self-intersection) is repaired with GEOS ``make_valid`` and
   reported as a warning with GEOS's reason; structurally broken geometry (a ring not closed or
   with fewer than four positions, coordinates that are not finite lon/lat numbers, a type
-  other than Polygon or MultiPolygon), geometry that has no area after repair, a missing or
+  other than Polygon or MultiPolygon), geometry that has no area after repair, geometry
+  lying entirely outside Syria's box (:data:`db.extent.SYRIA_BOUNDS`, Syria with a margin for
+  border areas; the message says when the coordinates look swapped, [lat, lon]), a missing or
   impossible date (2021-02-30), ``valid_from`` after ``valid_to``, or bad shares are errors.
   Any error refuses the whole file and nothing is written, unless ``skip_bad`` is set, in
   which case those features are skipped too. A file that is not a GeoJSON FeatureCollection,
@@ -67,6 +69,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from db.control import refresh_incident_control
+from db.extent import SYRIA_BOUNDS, meets_syria
 from db.models import AdminUnit, ControlZone, ControlZoneParty, SourceDocument
 from db.parties import PartyTaxonomy, load_party_taxonomy
 from db.versions import bump
@@ -204,6 +207,29 @@ def _shares(raw: Any, codes: list[str], taxonomy: PartyTaxonomy) -> list[float |
     return values
 
 
+def outside_syria(geometry: BaseGeometry) -> str | None:
+    """Why a zone cannot be in Syria, or None when its extent meets Syria's box at all.
+
+    Only a zone entirely outside is refused: real zones may run over a border, but one that
+    misses the whole country would silently give every incident a wrong controlling force.
+    When the extent with x and y exchanged does meet the box, the file was written [lat, lon].
+    """
+    xmin, ymin, xmax, ymax = geometry.bounds
+    if meets_syria((xmin, ymin, xmax, ymax)):
+        return None
+    west, south, east, north = SYRIA_BOUNDS
+    extent = (
+        f"extent x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g} does not meet "
+        f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
+    )
+    if meets_syria((ymin, xmin, ymax, xmax)):
+        return (
+            f"outside Syria, the coordinates look swapped (lat, lon): {extent}; "
+            "GeoJSON positions are [lon, lat]"
+        )
+    return f"outside Syria: {extent}; positions must be WGS84 [lon, lat] (EPSG:4326)"
+
+
 def collection_metadata(document: Any) -> dict[str, str]:
     """The collection-level ``metadata`` member's text values (anything else is ignored)."""
     metadata = document.get("metadata") if isinstance(document, dict) else None
@@ -308,6 +334,11 @@ def parse_features(
             continue
         if geometry.is_empty:
             error(f"{pointer}/geometry: empty geometry")
+            continue
+        # Before any repair: a zone in the wrong place is refused, not repaired with a warning.
+        misplaced = outside_syria(geometry)
+        if misplaced:
+            error(f"{pointer}/geometry: {misplaced}")
             continue
         if not geometry.is_valid:
             reason = explain_validity(geometry)

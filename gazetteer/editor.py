@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from db.extent import SYRIA_BOUNDS
 from db.models import AdminUnit, Place, PlaceName
 from db.versions import bump
 from gazetteer.data import Gazetteer
@@ -22,7 +23,6 @@ from gazetteer.normalize import is_arabic, strict_key
 
 EDITOR_SOURCE_PREFIX = "editor:"
 EDITABLE_KINDS = ("community", "neighbourhood", "camp", "landmark", "settlement")
-_SYRIA_BOUNDS = (35.5, 32.2, 42.5, 37.5)  # lon/lat box around Syria, with a margin
 # The same limits the HTTP API states, so the command line cannot store what the API refuses.
 MAX_NAME_CHARS = 200
 MAX_SOURCE_CHARS = 500
@@ -137,7 +137,7 @@ def add_place(
         raise AdditionError(f"kind: must be one of {', '.join(EDITABLE_KINDS)}")
     if not source.strip():
         raise AdditionError("source: required for every addition")
-    min_lon, min_lat, max_lon, max_lat = _SYRIA_BOUNDS
+    min_lon, min_lat, max_lon, max_lat = SYRIA_BOUNDS
     if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
         raise AdditionError(
             f"lat, lon: ({lat}, {lon}) is not in or near Syria (check the lat, lon order)"

@@ -30,6 +30,7 @@ from api.exports import incident_select
 from api.filters import parse_bbox
 from api.geojson import COORDINATE_DECIMALS, GEOJSON_MEDIA_TYPE, collection_text, dumps
 from api.geojson import feature_text as geojson_feature_text
+from db.extent import SYRIA_BOUNDS
 from db.models import SRID, AdminUnit, ControlZone, ControlZoneParty, HazardArea, Incident
 from db.queries import BBox, IncidentFilter
 
@@ -47,7 +48,7 @@ DEFAULT_LIMIT = 10
 MAX_OFFSET = 2**31 - 1
 MAX_LIMIT = 10_000
 # Syria with a margin: the spatial extent every collection advertises.
-SYRIA_BBOX = [35.5, 32.2, 42.5, 37.5]
+SYRIA_BBOX = list(SYRIA_BOUNDS)
 
 Interval = tuple[dt.date | None, dt.date | None]
 

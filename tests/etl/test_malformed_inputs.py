@@ -590,6 +590,16 @@ def geojson_target_cases(
             lambda tag: _bad_marks(feature(tag, 2, area_m2=math.inf), tag, mark),
             "feature 1",
         )
+    if table == "control_zones":
+        # Valid lon/lat everywhere, but nowhere near Syria: the zone's own box check.
+        bad_kinds["swapped_lat_lon"] = (
+            lambda tag: _bad_marks(feature(tag, 2, square(35.05, 40.1)), tag, mark),
+            "/features/1/geometry: outside Syria, the coordinates look swapped (lat, lon)",
+        )
+        bad_kinds["outside_syria"] = (
+            lambda tag: _bad_marks(feature(tag, 2, square(13.4, 52.5)), tag, mark),
+            "/features/1/geometry: outside Syria: extent x 13.4..13.45",
+        )
     for kind, (make, where) in bad_kinds.items():
         case_id = f"{target}/{kind}"
         tag = _tag(case_id)
@@ -649,6 +659,25 @@ def geojson_cases() -> Iterator[Case]:
         "control_zones",
         1,
     )
+    # The classic mistake is a whole file written [lat, lon]: even with --skip-bad no
+    # feature is usable, so the file is refused and nothing is written.
+    for target in ("zones import", "zones import --skip-bad"):
+        case_id = f"{target}/swapped_lat_lon (every feature)"
+        tag = _tag(case_id)
+        yield Case(
+            case_id,
+            GEOJSON_TARGETS[target][0],
+            collection(
+                zone_feature(tag, 1, square(36.0, 39.0), label=f"bad-{tag}-1"),
+                zone_feature(tag, 2, square(35.0, 40.0), label=f"bad-{tag}-2"),
+            ),
+            ".geojson",
+            REFUSED,
+            (
+                "feature 0: error: /features/0/geometry: outside Syria, the coordinates look",
+                "feature 1: error: /features/1/geometry: outside Syria, the coordinates look",
+            ),
+        )
 
 
 def hazard_csv_cases() -> Iterator[Case]:

@@ -121,6 +121,8 @@ def test_older_snapshot_imported_later_is_closed_too(db_session: Session) -> Non
         (feature(parties=""), "no controlling parties"),
         (feature(shares=[0.7, 0.6], parties="sdf; hts"), "more than 1"),
         (feature(geometry={"type": "Point", "coordinates": [36, 35]}), "Polygon"),
+        (feature(square(35.0, 40.0)), "the coordinates look swapped (lat, lon)"),
+        (feature(square(13.4, 52.5)), "outside Syria: extent x 13.4..13.5"),
     ],
 )
 def test_bad_feature_refuses_the_whole_file(
@@ -133,6 +135,42 @@ def test_bad_feature_refuses_the_whole_file(
     assert [e.index for e in errors] == [1]
     assert message in errors[0].message
     assert zone_count(db_session) == before
+
+
+def test_a_zone_outside_syria_is_refused_and_swapped_coordinates_are_named(
+    db_session: Session,
+) -> None:
+    # Deir ez-Zor (lon 40.1..40.2, lat 35.3..35.4) written [lat, lon], with one ring
+    # self-intersecting: the misplacement is the error, no repair warning is given first.
+    swapped = {
+        "type": "Polygon",
+        "coordinates": [[[35.3, 40.1], [35.4, 40.2], [35.4, 40.1], [35.3, 40.2], [35.3, 40.1]]],
+    }
+    in_iraq = square(44.3, 33.3)  # Baghdad: valid lon/lat, outside, and not swapped either
+    across_the_border = square(42.4, 37.0, 0.5)  # runs into Turkey and Iraq: kept
+    document = collection(
+        feature(across_the_border), feature(swapped, label="swapped"), feature(in_iraq)
+    )
+    zones, issues = parse_features(document)
+    assert [zone.index for zone in zones] == [0]
+    assert [(issue.index, issue.severity) for issue in issues] == [(1, "error"), (2, "error")]
+    assert str(issues[0]) == (
+        "feature 1: error: /features/1/geometry: outside Syria, the coordinates look swapped "
+        "(lat, lon): extent x 35.3..35.4, y 40.1..40.2 does not meet lon 35.5..42.5, "
+        "lat 32.2..37.5; GeoJSON positions are [lon, lat]"
+    )
+    assert str(issues[1]).startswith(
+        "feature 2: error: /features/2/geometry: outside Syria: extent x 44.3..44.4, y 33.3..33.4"
+    )
+    assert "swapped" not in str(issues[1])
+
+    before = zone_count(db_session)
+    with pytest.raises(ZoneImportError) as caught:
+        do_import(db_session, document)
+    assert caught.value.report.skipped == 0 and zone_count(db_session) == before
+    report = do_import(db_session, document, skip_bad=True)
+    assert (report.inserted, report.skipped) == (1, 2)
+    assert zone_count(db_session) == before + 1
 
 
 def test_skip_bad_keeps_good_features(db_session: Session) -> None:
