@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchlib import HOST, free_port, percentile, served
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -52,7 +53,6 @@ from db.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 TIPG_PROPERTIES = "id,date_start,weapon,killed_total,killed_children,killed_women"
-HOST = "127.0.0.1"
 
 
 # --- app factories for uvicorn (--app-dir bench) ------------------------------------------
@@ -72,48 +72,11 @@ def app_without_cache() -> Any:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(command: list[str], env: dict[str, str], port: int, probe: str) -> Iterator[None]:
-    """Run a uvicorn server (started here, stopped here by its own pid) until ``probe`` answers."""
-    log = open(ROOT / "bench" / "out" / f"server-{port}.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                connection = http.client.HTTPConnection(HOST, port, timeout=5)
-                connection.request("GET", probe)
-                status = connection.getresponse().status
-                connection.close()
-                if status < 500:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server on port {port} did not start; see {log.name}")
-            time.sleep(0.3)
+    """Run a uvicorn server until ``probe`` answers; its log is bench/out/server-PORT.log."""
+    with served(command, env, port, probe, ROOT / "bench" / "out" / f"server-{port}.log", ROOT):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 class Client:

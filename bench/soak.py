@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchlib import HOST, free_port, percentile, served
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
 ZOOMS = (6, 8, 10, 12)
 
 
@@ -46,19 +47,6 @@ def app() -> Any:
     from db.settings import Settings
 
     return create_app(Settings(rate_limit_anonymous_per_minute=0, rate_limit_key_per_minute=0))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def get_json(base: str, path: str) -> Any:
@@ -236,33 +224,11 @@ def serve_throwaway(args: argparse.Namespace, run: Any) -> dict:
             "warning",
             "--no-access-log",
         ]
-        (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
-        log = open(ROOT / "bench" / "out" / "soak-server.log", "w")  # noqa: SIM115
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://{HOST}:{port}"
-            wait_until = time.monotonic() + 90
-            while True:
-                try:
-                    get_json(base, "/health")
-                    break
-                except (OSError, RuntimeError):
-                    if server.poll() is not None or time.monotonic() > wait_until:
-                        raise RuntimeError(
-                            "the server did not start; see soak-server.log"
-                        ) from None
-                    time.sleep(0.3)
-            results: dict = run(base)
+        log_path = ROOT / "bench" / "out" / "soak-server.log"
+        with served(command, env, port, "/health", log_path, ROOT):
+            results: dict = run(f"http://{HOST}:{port}")
             results["incidents"] = args.incidents
             return results
-        finally:
-            # Stop only the server this script started, by its own handle.
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
     finally:
         drop_database(admin_dsn, name)
 
