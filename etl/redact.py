@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from etl.report.dates import MONTHS, WEEKDAYS
+from etl.report.dates import MONTH_NAMES, WEEKDAYS
 
 PLACEHOLDER = "[name withheld]"
 
@@ -223,7 +223,7 @@ _NOT_NAMES = (
         "moreover",
         "since",
     }
-    | set(MONTHS)
+    | set(MONTH_NAMES)
     | set(WEEKDAYS)
 )
 _APPOSITION = re.compile(

@@ -20,7 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from etl.report.dates import MONTHS, WEEKDAYS
+from etl.report.dates import MONTH_NAMES, WEEKDAYS
 
 # OCHA COD-AB admin-1 P-codes (syr_admbnda_adm1_uncs_unocha_20201217).
 GOVERNORATES: dict[str, str] = {
@@ -193,7 +193,7 @@ _NOT_NAMES = (
         "southern",
         "national",
     }
-    | set(MONTHS)
+    | set(MONTH_NAMES)
     | set(WEEKDAYS)
 )
 

@@ -33,6 +33,8 @@ from etl.redact import PLACEHOLDER, redact_names
             "On Friday, June 3, the group informed the family that Ziad had died in custody.",
             ("Ziad",),
         ),
+        # "Jan" is a Kurdish given name as well as a month's abbreviation.
+        ("The victim, Jan Hussein, was killed in Amuda on Dec 3.", ("Jan Hussein",)),
     ],
 )
 def test_names_are_removed(sentence: str, names: tuple[str, ...]) -> None:
