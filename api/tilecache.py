@@ -262,9 +262,10 @@ class TileService:
         self, layer: str, tile: Tile, incident_filter: IncidentFilter, day: dt.date | None
     ) -> bytes:
         sql, params = tile_query(layer, tile, incident_filter, day, self.max_points)
-        # Connections are not checked before use (make_tile_pool): one the server dropped
-        # fails once, goes back broken and is replaced, and the tile, a pure read, is asked
-        # again on another. A statement timeout leaves the connection whole and is raised.
+        # Connections are not checked before use (make_tile_pool). When one turns out broken
+        # (the server restarted or dropped it), its idle siblings likely are too: the pool
+        # checks them all and replaces the dead, and the tile, a pure read, is asked again.
+        # A statement timeout leaves the connection whole and is raised.
         for attempt in (1, 2):
             async with self.pool.connection() as connection:
                 try:
@@ -273,6 +274,10 @@ class TileService:
                 except psycopg.OperationalError:
                     if attempt == 2 or not connection.broken:
                         raise
-                    continue
-            return bytes(row[0]) if row and row[0] else b""
+                    broken = True
+                else:
+                    broken = False
+            if not broken:
+                return bytes(row[0]) if row and row[0] else b""
+            await self.pool.check()
         raise AssertionError("unreachable")
