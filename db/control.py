@@ -501,7 +501,9 @@ def control_disagreements(
 
     Run :func:`refresh_incident_control` first; this reads the stored verdicts. Without
     ``precise`` (the public view) a sensitive incident's place name is withheld, as in every
-    other public output.
+    other public output, and so are the ids of the zone and observation found at its true
+    point: the published zone polygon, or an observation's point and radius, would narrow
+    it down below the sub-district.
     """
     clauses = ["i.control_disagrees"]
     params: dict[str, Any] = {"limit": limit, "offset": offset, "precise": precise}
@@ -522,7 +524,11 @@ def control_disagreements(
                CASE WHEN i.sensitive AND NOT CAST(:precise AS boolean) THEN NULL
                     ELSE i.place_text END AS place_text,
                i.admin3_pcode, i.control_method,
-               i.control_zone_id, i.control_observation_id, i.control_evidence_age_days,
+               CASE WHEN i.sensitive AND NOT CAST(:precise AS boolean) THEN NULL
+                    ELSE i.control_zone_id END AS control_zone_id,
+               CASE WHEN i.sensitive AND NOT CAST(:precise AS boolean) THEN NULL
+                    ELSE i.control_observation_id END AS control_observation_id,
+               i.control_evidence_age_days,
                ARRAY(SELECT r.party_code FROM incident_reported_control r
                       WHERE r.incident_id = i.id ORDER BY 1) AS reported,
                COALESCE(

@@ -74,7 +74,10 @@ class IncidentFilter:
     def cache_key(self) -> str:
         """A short stable key of the normalised filter, for tile and response caches."""
         # Every tile asks for it, and a map asks with the same few filters over and over;
-        # equal filters (``extra`` is left out of equality) have equal keys.
+        # equal filters (``extra`` is left out of equality) have equal keys. A search
+        # polygon (up to 10,000 vertices, any caller) is never kept: it would pin its text.
+        if self.within_geojson is not None:
+            return _filter_cache_key.__wrapped__(self)
         return _filter_cache_key(self)
 
     def conditions(self) -> list[ColumnElement[bool]]:

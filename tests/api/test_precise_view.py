@@ -21,12 +21,12 @@ import pyogrio.raw
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from api.exports import CSV_FIELDS
 from db.keys import create_key
-from db.models import Incident
+from db.models import ControlZone, Incident
 from db.queries import PUBLIC_INCIDENT_FIELDS, IncidentFilter
 
 _spec = importlib.util.spec_from_file_location(
@@ -266,6 +266,18 @@ def test_filter_cache_keys_separate_the_views() -> None:
     )
 
 
+def test_search_polygons_are_not_kept_by_the_cache_key_memo() -> None:
+    """Keys of ordinary filters are memoised; a caller's polygon must not be pinned there."""
+    from db.queries import _filter_cache_key
+
+    ring = [[36.0, 36.0], [36.5, 36.0], [36.5, 36.5], [36.0, 36.0]]
+    polygon = IncidentFilter(within_geojson=f'{{"type":"Polygon","coordinates":[{ring}]}}')
+    kept = _filter_cache_key.cache_info().currsize
+    key = polygon.cache_key()
+    assert _filter_cache_key.cache_info().currsize == kept
+    assert key == polygon.cache_key() != IncidentFilter().cache_key()
+
+
 def _make_sensitive_a_landmine(db_session: Session, dataset: dict[str, Any]) -> int:
     incident_id: int = dataset["ids"]["sensitive"]
     db_session.execute(update(Incident).where(Incident.id == incident_id).values(weapon="landmine"))
@@ -335,13 +347,17 @@ def test_disagreements_withhold_a_sensitive_place_from_the_public(
     keys: dict[str, dict[str, str]],
 ) -> None:
     incident_id = dataset["ids"]["sensitive"]
+    # The zone found at the true point: its published polygon would narrow the point down.
+    zone_id = db_session.scalars(select(ControlZone.id).limit(1)).one()
     db_session.execute(
         update(Incident)
         .where(Incident.id == incident_id)
-        .values(control_disagrees=True, control_method="zone")
+        .values(control_disagrees=True, control_method="zone", control_zone_id=zone_id)
     )
     db_session.flush()
     for role in ROLES:
         items = client.get("/control/disagreements", headers=keys[role]).json()["items"]
         [item] = [i for i in items if i["incident_id"] == incident_id]
         assert item["place"] == (None if role == "anonymous" else "Test village")
+        assert item["zone_id"] == (None if role == "anonymous" else zone_id)
+        assert item["observation_id"] is None
