@@ -161,7 +161,6 @@ def landmine_hotspots(
     )
     cache = _cache(request)
     with request.app.state.sessions() as session:
-        _check_cost(session, query, request.app.state.settings.hotspot_max_cells)
         versions = current_versions(session)
         key = (
             query,
@@ -170,6 +169,8 @@ def landmine_hotspots(
         )
         body = cache.get(key)
         if body is None:
+            # Only a miss is checked: a cached answer is one that passed (its key is the query).
+            _check_cost(session, query, request.app.state.settings.hotspot_max_cells)
             found = hotspots(session, query)
             if wants_csv:
                 body = hotspots_csv(found).encode("utf-8")
