@@ -24,8 +24,8 @@ def _since(value: str | None) -> dt.datetime | None:
             "expected an ISO date or date-time such as 2026-11-22 or 2026-11-22T08:00+02:00",
             param_hint="--since",
         ) from None
-    # Without a zone the time is UTC, as in GET /audit.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    # Without a zone the time is taken as UTC by db.audit, as in GET /audit.
+    return moment
 
 
 @click.group("audit")

@@ -139,10 +139,11 @@ def migrate(settings: Settings, revision: str) -> None:
 def connection_budget_warning(workers: int, tile_pool_size: int) -> str | None:
     """Why ``workers`` API processes might run out of database connections, if they might."""
     from db.cluster import EMBEDDED_MAX_CONNECTIONS
+    from db.engine import ENGINE_MAX_CONNECTIONS
 
-    # Each worker may hold 15 SQLAlchemy connections (make_engine: 5 + 10 overflow) plus
-    # its tile pool; past max_connections, requests fail with "too many clients".
-    most = workers * (15 + tile_pool_size)
+    # Each worker holds its engine's connections plus its tile pool; past max_connections,
+    # requests fail with "too many clients".
+    most = workers * (ENGINE_MAX_CONNECTIONS + tile_pool_size)
     if most <= EMBEDDED_MAX_CONNECTIONS:
         return None
     return (

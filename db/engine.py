@@ -41,12 +41,18 @@ def _connect_args(application_name: str, statement_timeout_ms: int | None) -> di
     return connect_args
 
 
+#: Connections a default engine keeps; under load it opens twice as many more.
+ENGINE_POOL_SIZE = 5
+#: The most connections one default engine (one API worker's) can hold.
+ENGINE_MAX_CONNECTIONS = 3 * ENGINE_POOL_SIZE
+
+
 def make_engine(
     url: str,
     *,
     application_name: str = "athar",
     statement_timeout_ms: int | None = None,
-    pool_size: int = 5,
+    pool_size: int = ENGINE_POOL_SIZE,
 ) -> Engine:
     return create_engine(
         url,
