@@ -69,13 +69,14 @@ from db.vocab import CONTAMINATION_TYPES, HAZARD_STATUSES, HAZARD_TYPES
 from etl.inputs import (
     GeometryError,
     InputFileError,
-    bad_string,
     decode_text,
+    feature_properties,
     features_of,
     parse_json,
     read_bytes,
     read_csv,
     read_geometry,
+    read_text_file,
 )
 
 SEVERITY_REFERENCE_DATE = dt.date(2022, 12, 31)
@@ -284,16 +285,9 @@ def _geojson_rows(data: str) -> Iterable[tuple[str, dict[str, Any], BaseGeometry
     for index, feature in enumerate(features):
         where = f"feature {index}"
         pointer = f"/features/{index}"
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            yield where, {}, f"{pointer}: not a GeoJSON Feature object"
-            continue
-        props = feature.get("properties") or {}
-        if not isinstance(props, dict):
-            yield where, {}, f"{pointer}/properties: properties must be a JSON object"
-            continue
-        unstorable = bad_string(props, f"{pointer}/properties")
-        if unstorable:
-            yield where, props, unstorable
+        props = feature_properties(feature, pointer)
+        if isinstance(props, str):
+            yield where, {}, props
             continue
         try:
             geometry = read_geometry(
@@ -491,7 +485,7 @@ _SEVERITY_RANGES = {"mine_action_severity": (1.0, 5.0), "mine_action_pin": (0.0,
 def _severity_records(path: Path) -> dict[str, dict[str, float]]:
     """Sub-district P-code -> indicator values, every row checked; HazardFileError otherwise."""
     try:
-        text = decode_text(read_bytes(path))
+        text = read_text_file(path)
     except InputFileError as exc:
         raise HazardFileError(exc.message, exc.where) from None
     # Comment lines become blank lines, so the line numbers in messages stay the file's own.

@@ -299,6 +299,22 @@ def bad_string(value: Any, pointer: str) -> str | None:
     return None
 
 
+def feature_properties(feature: object, pointer: str) -> dict[str, Any] | str:
+    """A GeoJSON feature's properties (``{}`` when null or absent), or why it is refused.
+
+    Refused: anything but a ``Feature`` object, properties that are not an object (``[]``,
+    ``""`` and ``0`` included) and text PostgreSQL cannot store.
+    """
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return f"{pointer}: not a GeoJSON Feature object"
+    properties = feature.get("properties")
+    if properties is None:
+        return {}
+    if not isinstance(properties, dict):
+        return f"{pointer}/properties: properties must be a JSON object"
+    return bad_string(properties, f"{pointer}/properties") or properties
+
+
 def _escape(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 

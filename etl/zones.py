@@ -78,6 +78,7 @@ from etl.inputs import (
     InputFileError,
     bad_string,
     decode_text,
+    feature_properties,
     features_of,
     parse_json,
     read_bytes,
@@ -263,16 +264,9 @@ def parse_features(
         def error(message: str, index: int = index) -> None:
             issues.append(FeatureIssue(index, "error", message))
 
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            error(f"{pointer}: not a GeoJSON Feature object")
-            continue
-        props = feature.get("properties") or {}
-        if not isinstance(props, dict):
-            error(f"{pointer}/properties: properties must be a JSON object")
-            continue
-        unstorable = bad_string(props, f"{pointer}/properties")
-        if unstorable:
-            error(unstorable)
+        props = feature_properties(feature, pointer)
+        if isinstance(props, str):
+            error(props)
             continue
         texts = {name: props.get(name) for name in ("label", "source", "admin3_pcode")}
         not_text = [name for name, value in texts.items() if not isinstance(value, str | None)]

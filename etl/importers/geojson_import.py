@@ -14,7 +14,7 @@ from typing import Any
 from etl.importers.record import ImportProblem, ImportResult, RowError, build_record
 from etl.inputs import (
     GeometryError,
-    bad_string,
+    feature_properties,
     features_of,
     parse_json,
     read_geometry,
@@ -34,18 +34,9 @@ def import_geojson(source: str | Path | dict[str, Any]) -> ImportResult:
 
     for index, feature in enumerate(features_of(document)):
         pointer = f"/features/{index}"
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            skip(index, f"{pointer}: not a GeoJSON Feature object")
-            continue
-        properties = feature.get("properties")
-        if properties is None:
-            properties = {}
-        if not isinstance(properties, dict):
-            skip(index, f"{pointer}/properties: properties must be a JSON object")
-            continue
-        unstorable = bad_string(properties, f"{pointer}/properties")
-        if unstorable:
-            skip(index, unstorable)
+        properties = feature_properties(feature, pointer)
+        if isinstance(properties, str):
+            skip(index, properties)
             continue
         try:
             point = read_geometry(feature.get("geometry"), f"{pointer}/geometry", ("Point",))
