@@ -45,6 +45,12 @@ from db.models import (
     SourceDocument,
 )
 
+# Ids are bigint: a larger number names no row, and PostgreSQL would refuse it as a value,
+# so routes answer 4xx before it reaches the database.
+MAX_BIGINT = 2**63 - 1
+#: The largest OFFSET the API accepts (a page that far in is a client error, not a query).
+MAX_OFFSET = 2**31 - 1
+
 # Axis order everywhere: (min lon, min lat, max lon, max lat), as in GeoJSON and OGC bbox.
 BBox = tuple[float, float, float, float]
 

@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse
 
 from api.auth import KEY_VARY, Caller, require_role_audited
 from db.audit import MAX_ENTRIES, as_dict, entries, record
+from db.queries import MAX_BIGINT
 
 router = APIRouter(tags=["audit"])
 
 DEFAULT_LIMIT = 100
-MAX_ID = 2**63 - 1
 
 
 @router.get(
@@ -53,7 +53,7 @@ def audit_log(
     ] = None,
     before: Annotated[
         int | None,
-        Query(ge=1, le=MAX_ID, description="Entries with a smaller id (the `next` link)."),
+        Query(ge=1, le=MAX_BIGINT, description="Entries with a smaller id (the `next` link)."),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, le=MAX_ENTRIES, description=f"Entries per page (1–{MAX_ENTRIES}).")

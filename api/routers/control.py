@@ -22,6 +22,7 @@ from db.control import (
     controlling_force_at,
     zones_geojson,
 )
+from db.queries import MAX_OFFSET
 
 router = APIRouter(tags=["control"])
 GEOJSON = "application/geo+json"
@@ -108,8 +109,7 @@ def disagreements(
     date_to: Annotated[dt.date | None, Query(alias="to")] = None,
     admin: Annotated[str | None, Query(pattern=r"^SY([0-9]{2}){0,3}$")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    # PostgreSQL's OFFSET is a bigint: a larger number must be a 422, not a database error.
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     with request.app.state.sessions() as session:
         rows = control_disagreements(

@@ -42,7 +42,7 @@ from api.geojson import (
     feature_text,
 )
 from db.models import Incident, ProvenanceSpan, SourceDocument
-from db.queries import IncidentFilter
+from db.queries import MAX_BIGINT, IncidentFilter
 
 router = APIRouter(tags=["incidents"])
 
@@ -72,10 +72,6 @@ def _sessions(request: Request) -> sessionmaker[Session]:
 
 
 # --- Cursor ------------------------------------------------------------------------------
-
-
-# Ids are bigint: a larger number cannot name an incident, and PostgreSQL would refuse it.
-MAX_BIGINT = 2**63 - 1
 
 
 def encode_cursor(date_start: dt.date, incident_id: int, filter_key: str) -> str:

@@ -32,7 +32,7 @@ from api.geojson import COORDINATE_DECIMALS, GEOJSON_MEDIA_TYPE, collection_text
 from api.geojson import feature_text as geojson_feature_text
 from db.extent import SYRIA_BOUNDS
 from db.models import SRID, AdminUnit, ControlZone, ControlZoneParty, HazardArea, Incident
-from db.queries import BBox, IncidentFilter
+from db.queries import MAX_OFFSET, BBox, IncidentFilter
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -45,7 +45,6 @@ CONFORMANCE = [
 JSON = "application/json"
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 DEFAULT_LIMIT = 10
-MAX_OFFSET = 2**31 - 1
 MAX_LIMIT = 10_000
 # Syria with a margin: the spatial extent every collection advertises.
 SYRIA_BBOX = list(SYRIA_BOUNDS)

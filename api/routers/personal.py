@@ -23,12 +23,12 @@ from api.errors import Problem
 from db.audit import record
 from db.keys import role_at_least
 from db.personal import disclosed_fields, incident_exists, victims_of, witnesses_of
+from db.queries import MAX_BIGINT
 
 router = APIRouter(tags=["personal data"])
 
 #: The weakest role that reads names of victims and witnesses.
 PERSONAL_ROLE = "editor"
-MAX_BIGINT = 2**63 - 1
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "No API key, or an unknown or revoked one (problem+json)"},
